@@ -1,0 +1,3 @@
+export type { MessageFilter } from './memory-transport.ts'
+export { MemoryNetwork, MemoryTransport } from './memory-transport.ts'
+export type { Transport, TransportHandler } from './transport.ts'
