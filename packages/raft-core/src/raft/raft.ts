@@ -90,6 +90,11 @@ export class Raft {
    */
   private removingSelf = false
   /**
+   * A leadership transfer arrived while committed configuration entries were still unapplied:
+   * campaign as soon as they are, if this node is still a voter then.
+   */
+  private campaignOnceApplied = false
+  /**
    * Index of the latest configuration entry this leader appended. A new change is accepted only
    * once it is applied (one change in flight, thesis §4.1).
    */
@@ -144,6 +149,7 @@ export class Raft {
     this.resetRandomizedElectionTimeout()
     this.leadTransferee = null
     this.removingSelf = false
+    this.campaignOnceApplied = false
     this.votes.clear()
     this.progress.clear()
     this.pendingConfigurationIndex = 0
@@ -292,6 +298,8 @@ export class Raft {
       this.logger.debug('not campaigning: committed configuration changes not applied yet', {
         id: this.id,
       })
+      // A handover must not be lost to ordering: retry once the changes are applied.
+      if (transfer) this.campaignOnceApplied = true
       return
     }
     if (this.options.preVote && !transfer) {
@@ -839,6 +847,14 @@ export class Raft {
       match: progress.match,
     })
     this.appendConfigurationChange({ type: 'promote', node: id })
+  }
+
+  /** Called after committed entries were handed out and applied. */
+  applied(): void {
+    if (this.campaignOnceApplied && !this.hasUnappliedConfiguration()) {
+      this.campaignOnceApplied = false
+      this.campaign(true)
+    }
   }
 
   /** Called once the entries up to `index` are persisted locally. */

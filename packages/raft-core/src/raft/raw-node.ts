@@ -214,6 +214,7 @@ export class RawNode {
         raft.applyConfigurationEntry(entry)
       }
     }
+    raft.applied()
     raft.persisted()
   }
 
