@@ -1,0 +1,21 @@
+export type { LevelInstance, WriteOperation } from './database.ts'
+export { corruptionMarkerName, formatVersion, RaftDatabase } from './database.ts'
+export {
+  InvalidRecordError,
+  StorageClosedError,
+  StorageLockedError,
+  StorageOpenError,
+  StorageVersionError,
+} from './errors.ts'
+export { LevelLogStore } from './log-store.ts'
+export type { RaftStorage, RaftStorageInit } from './open-raft-storage.ts'
+export { openRaftStorage } from './open-raft-storage.ts'
+export type { SnapshotMeta } from './snapshot-meta.ts'
+export { snapshotFormatVersion } from './snapshot-meta.ts'
+export type {
+  FileSnapshotStoreInit,
+  InvalidSnapshot,
+  SnapshotInspection,
+} from './snapshot-store.ts'
+export { FileSnapshotStore, openSnapshotStore } from './snapshot-store.ts'
+export { LevelStableStore } from './stable-store.ts'

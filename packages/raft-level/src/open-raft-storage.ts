@@ -1,0 +1,63 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Logger } from '@pinraft/raft-core'
+import { RaftDatabase } from './database.ts'
+import { LevelLogStore } from './log-store.ts'
+import { warningLogger } from './logger.ts'
+import { FileSnapshotStore } from './snapshot-store.ts'
+import { LevelStableStore } from './stable-store.ts'
+
+export interface RaftStorageInit {
+  /**
+   * The peer's Raft folder. It gets `level/` (LevelDB: log, term and vote) and `snapshots/`;
+   * both are created if missing.
+   */
+  directory: string
+  /** How many snapshots to keep (default 5). */
+  retainSnapshots?: number
+  /** Receives warnings about damaged or stray snapshot folders (default: process warnings). */
+  logger?: Logger
+}
+
+export interface RaftStorage {
+  readonly logStore: LevelLogStore
+  readonly stableStore: LevelStableStore
+  readonly snapshotStore: FileSnapshotStore
+  /** The LevelDB handle the log and stable store share (for its `failure`, and for tests). */
+  readonly database: RaftDatabase
+  /** Waits for writes in flight, aborts unfinished snapshots and closes LevelDB. */
+  close(): Promise<void>
+}
+
+/**
+ * Opens the durable stores of one Raft peer. Every problem found on the way (a lock held by
+ * another process, a newer format, damage) rejects with an error that names the folder and says
+ * what to do; nothing is repaired or dropped silently.
+ */
+export async function openRaftStorage(init: RaftStorageInit): Promise<RaftStorage> {
+  const logger = init.logger ?? warningLogger
+  await mkdir(init.directory, { recursive: true })
+  const database = await RaftDatabase.open(join(init.directory, 'level'), logger)
+  try {
+    const logStore = await LevelLogStore.open(database)
+    const stableStore = new LevelStableStore(database)
+    const snapshotStore = await FileSnapshotStore.open({
+      directory: join(init.directory, 'snapshots'),
+      retain: init.retainSnapshots ?? 5,
+      logger,
+    })
+    return {
+      logStore,
+      stableStore,
+      snapshotStore,
+      database,
+      async close() {
+        await snapshotStore.close()
+        await database.close()
+      },
+    }
+  } catch (error) {
+    await database.close().catch(() => {})
+    throw error
+  }
+}
