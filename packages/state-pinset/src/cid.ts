@@ -1,0 +1,146 @@
+import { bases } from 'multiformats/basics'
+import { CID } from 'multiformats/cid'
+import { binaryToBytes, bytesToBinary } from './encoding/bytes.ts'
+import { InvalidCidError } from './errors.ts'
+
+/** The largest CID this package accepts, in bytes: far above any hash (identity CIDs included). */
+export const maxCidBytes = 1024
+
+const decoders = Object.values(bases).map((base) => base.decoder)
+
+function decodeMultibase(text: string): Uint8Array {
+  const decoder = decoders.find((candidate) => text.startsWith(candidate.prefix))
+  if (decoder === undefined) {
+    throw new Error(
+      `unknown multibase prefix ${JSON.stringify(String.fromCodePoint(text.codePointAt(0) ?? 0))}`,
+    )
+  }
+  return decoder.decode(text)
+}
+
+/**
+ * Checks that bytes are one canonical CID (so the same CID always has the same bytes, the
+ * pinset's key, however it was written) and returns it. The CID may share `bytes`' buffer.
+ */
+export function decodeCanonicalCid(bytes: Uint8Array): CID {
+  if (bytes.length > maxCidBytes) throw new Error(`a CID may be at most ${maxCidBytes} bytes`)
+  const cid = CID.decode(bytes)
+  if (cid.version === 0) {
+    if (cid.multihash.code !== 0x12 || cid.multihash.size !== 32) {
+      throw new Error('a CIDv0 must be a sha2-256 multihash of 32 bytes')
+    }
+  } else if (!equalBytes(cid.bytes, bytes)) {
+    // CID.decode re-encodes a CIDv1 minimally: a difference means padded varints.
+    throw new Error('the CID is not canonically encoded')
+  }
+  return cid
+}
+
+/** As `decodeCanonicalCid`, on a private copy of the bytes. */
+function canonicalCid(bytes: Uint8Array): CID {
+  return decodeCanonicalCid(bytes.slice())
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/**
+ * Parses a CID: a CIDv0 ("Qm…") or a CIDv1 in any multibase, as a string, its bytes or a CID
+ * object. Throws `InvalidCidError`, quoting the input, for anything else.
+ */
+export function parseCid(input: unknown): CID {
+  if (input instanceof Uint8Array) {
+    try {
+      return canonicalCid(input)
+    } catch (error) {
+      throw new InvalidCidError(input, reason(error))
+    }
+  }
+  const asCid = input !== null && typeof input === 'object' ? CID.asCID(input) : null
+  if (asCid !== null) {
+    try {
+      return canonicalCid(asCid.bytes)
+    } catch (error) {
+      throw new InvalidCidError(String(asCid), reason(error))
+    }
+  }
+  if (typeof input !== 'string')
+    throw new InvalidCidError(input, `a CID is a string, not ${describe(input)}`)
+  const text = input
+  if (text.length === 0) throw new InvalidCidError(text, 'it is empty')
+  if (text.trim() !== text) throw new InvalidCidError(text, 'it has leading or trailing whitespace')
+  try {
+    if (text.startsWith('Q')) {
+      if (text.length !== 46)
+        throw new Error(`a CIDv0 ("Qm…") is 46 characters long, this is ${text.length}`)
+      return canonicalCid(CID.parse(text).bytes)
+    }
+    const bytes = decodeMultibase(text)
+    if (bytes[0] === 0x12)
+      throw new Error('a CIDv0 is written in base58btc without a multibase prefix ("Qm…")')
+    return canonicalCid(bytes)
+  } catch (error) {
+    throw new InvalidCidError(text, reason(error))
+  }
+}
+
+function describe(input: unknown): string {
+  if (input === null) return 'null'
+  if (Array.isArray(input)) return 'an array'
+  return `a ${typeof input}`
+}
+
+function reason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.length > 0
+    ? message.charAt(0).toLowerCase() + message.slice(1)
+    : 'it does not decode'
+}
+
+/** The pinset key of a CID: its bytes as a binary string. */
+export function cidKey(cid: CID): string {
+  return bytesToBinary(cid.bytes)
+}
+
+/** The CID of a pinset key. */
+export function cidFromKey(key: string): CID {
+  return CID.decode(binaryToBytes(key))
+}
+
+/**
+ * The length of the canonical CID at the start of `source[offset…]`, or -1 if there is none.
+ * Cheaper than `CID.decode` for bytes this package wrote itself (records in memory and in
+ * snapshots, which are checksummed): it checks the structure without building objects.
+ */
+export function cidLength(source: string, offset: number, end: number): number {
+  if (offset + 2 > end) return -1
+  const first = source.charCodeAt(offset)
+  if (first === 0x12) {
+    return source.charCodeAt(offset + 1) === 0x20 && offset + 34 <= end ? 34 : -1
+  }
+  if (first !== 0x01) return -1
+  let at = offset + 1
+  // codec, multihash code, digest length: three minimal varints, each at most 4 bytes here.
+  let digestLength = 0
+  for (let field = 0; field < 3; field++) {
+    let value = 0
+    let scale = 1
+    for (let count = 0; ; count++) {
+      if (count === 4 || at >= end) return -1
+      const byte = source.charCodeAt(at++)
+      value += (byte & 0x7f) * scale
+      if (byte < 0x80) {
+        if (byte === 0 && count > 0) return -1
+        break
+      }
+      scale *= 0x80
+    }
+    digestLength = value
+  }
+  const total = at - offset + digestLength
+  if (total > maxCidBytes || offset + total > end) return -1
+  return total
+}

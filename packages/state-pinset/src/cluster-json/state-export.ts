@@ -1,0 +1,64 @@
+import type { AbortOptions } from '@pinraft/raft-core'
+import { InvalidCidError, InvalidPinError, StateImportError } from '../errors.ts'
+import { encodeOperation } from '../operation/operation.ts'
+import type { PinsetState, PinsetStateInit } from '../state/pinset-state.ts'
+import { createPinsetState } from '../state/pinset-state.ts'
+import { JsonStreamFailure, jsonValues } from './json-values.ts'
+import { pinFromClusterJson, pinToClusterJson } from './pin-json.ts'
+
+/**
+ * The pinset as IPFS Cluster's `state export` file: one JSON pin per line, in CID order, each
+ * line ending with "\n". Stream it to a file, e.g. `pipeline(Readable.from(exportState(state)),
+ * createWriteStream(path))`. `ipfs-cluster-service state import` reads it back.
+ */
+export async function* exportState(
+  state: PinsetState,
+  options?: AbortOptions,
+): AsyncGenerator<string> {
+  for await (const pin of state.list(options)) yield `${pinToClusterJson(pin)}\n`
+}
+
+export interface ImportStateOptions extends AbortOptions, PinsetStateInit {}
+
+/**
+ * Reads an IPFS Cluster `state export` file (text or UTF-8 chunks, split anywhere) into a new
+ * pinset. Every pin is validated; the first bad one throws `StateImportError` with its line
+ * number, and nothing is returned, so a file is imported whole or not at all. A CID listed twice
+ * keeps its last pin, as IPFS Cluster does.
+ *
+ * The result is a fresh state outside consensus: install it through a snapshot (as IPFS
+ * Cluster's Raft mode does), never by mixing it into a running peer's state.
+ */
+export async function importState(
+  source: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+  options: ImportStateOptions = {},
+): Promise<PinsetState> {
+  const state = createPinsetState(options)
+  let index = 0
+  try {
+    for await (const value of jsonValues(source)) {
+      options.signal?.throwIfAborted()
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(value.text)
+      } catch (error) {
+        throw new StateImportError(value.line, `it is not valid JSON (${(error as Error).message})`)
+      }
+      let data: Uint8Array
+      try {
+        data = encodeOperation({ type: 'pin', pin: pinFromClusterJson(parsed) })
+      } catch (error) {
+        if (error instanceof InvalidPinError || error instanceof InvalidCidError) {
+          throw new StateImportError(value.line, error.message, { cause: error })
+        }
+        throw error
+      }
+      // The same path as a committed command, so an imported pin is exactly a pinned one.
+      state.apply({ index: ++index, term: 0, data })
+    }
+  } catch (error) {
+    if (error instanceof JsonStreamFailure) throw new StateImportError(error.line, error.message)
+    throw error
+  }
+  return state
+}

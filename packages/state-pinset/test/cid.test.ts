@@ -1,0 +1,110 @@
+import { base16 } from 'multiformats/bases/base16'
+import { base32, base32upper } from 'multiformats/bases/base32'
+import { base36 } from 'multiformats/bases/base36'
+import { base58btc } from 'multiformats/bases/base58'
+import { base64, base64url } from 'multiformats/bases/base64'
+import { base256emoji } from 'multiformats/bases/base256emoji'
+import { CID } from 'multiformats/cid'
+import { describe, expect, it } from 'vitest'
+import { createPinsetState, type InvalidCidError, parseCid } from '../src/index.ts'
+import { applyAll, cidV0, cidV1, listCids } from './fixtures.ts'
+
+function invalid(input: unknown): InvalidCidError {
+  try {
+    parseCid(input)
+  } catch (error) {
+    return error as InvalidCidError
+  }
+  throw new Error(`parseCid accepted ${String(input)}`)
+}
+
+describe('parseCid', () => {
+  it('parses a CIDv0 as base58btc without a multibase prefix', () => {
+    const cid = parseCid(cidV0)
+    expect(cid.version).toBe(0)
+    expect(cid.toString()).toBe(cidV0)
+  })
+
+  it('parses a CIDv1 in every multibase to the same CID', () => {
+    const reference = CID.parse(cidV1)
+    for (const base of [
+      base32,
+      base32upper,
+      base58btc,
+      base36,
+      base16,
+      base64,
+      base64url,
+      base256emoji,
+    ]) {
+      const text = reference.toString(base)
+      const cid = parseCid(text)
+      expect(cid.equals(reference), `${base.name}: ${text}`).toBe(true)
+      expect(cid.toString()).toBe(cidV1)
+    }
+  })
+
+  it('parses base36 CIDs such as IPNS keys (k51…)', () => {
+    const key = CID.createV1(0x72, CID.parse(cidV1).multihash)
+    expect(parseCid(key.toString(base36)).equals(key)).toBe(true)
+    expect(key.toString(base36).startsWith('k')).toBe(true)
+  })
+
+  it('accepts CID objects and CID bytes', () => {
+    const cid = CID.parse(cidV1)
+    expect(parseCid(cid).equals(cid)).toBe(true)
+    expect(parseCid(cid.bytes).equals(cid)).toBe(true)
+  })
+
+  it('does not alias the bytes it was given', () => {
+    const bytes = CID.parse(cidV1).bytes.slice()
+    const cid = parseCid(bytes)
+    bytes.fill(0)
+    expect(cid.toString()).toBe(cidV1)
+  })
+
+  it('keeps CIDv0 and CIDv1 of the same multihash apart, as IPFS Cluster does', async () => {
+    const v0 = parseCid(cidV0)
+    const v1 = v0.toV1()
+    const state = createPinsetState()
+    applyAll(state, { type: 'pin', pin: { cid: v0 } }, { type: 'pin', pin: { cid: v1 } })
+    expect(state.count()).toBe(2)
+    // CID order is byte order: a CIDv1 starts with 0x01, a CIDv0 with 0x12.
+    expect(await listCids(state)).toEqual([v1.toString(), cidV0])
+  })
+
+  it.each([
+    ['', 'it is empty'],
+    [' bafy', 'whitespace'],
+    ['#hello', 'unknown multibase prefix'],
+    ['hello', 'non-base32z character'],
+    ['QmUaFyXjZUNaUwYF8rBtbJc7fEJ46aJXvgV8z2HHs6jvm', '46 characters'],
+    ['Qm0aFyXjZUNaUwYF8rBtbJc7fEJ46aJXvgV8z2HHs6jvmJ', ''],
+    ['zQmUaFyXjZUNaUwYF8rBtbJc7fEJ46aJXvgV8z2HHs6jvmJ', ''],
+    ['bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzd', ''],
+    ['bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi1', ''],
+  ])('rejects %j with an InvalidCidError that quotes the input', (input, reason) => {
+    const error = invalid(input)
+    expect(error.name).toBe('InvalidCidError')
+    expect(error.message).toContain(JSON.stringify(input))
+    expect(error.message.toLowerCase()).toContain(reason.toLowerCase())
+  })
+
+  it('rejects values that are not CIDs at all', () => {
+    for (const input of [42, null, undefined, {}, ['bafy'], { '/': cidV1 }]) {
+      expect(invalid(input).name).toBe('InvalidCidError')
+    }
+  })
+
+  it('rejects a CIDv1 whose varints are padded, so every CID has one key', () => {
+    const bytes = CID.parse(cidV1).bytes
+    // 0x70 (dag-pb) written in two bytes: 0xf0 0x00.
+    const padded = new Uint8Array([bytes[0]!, 0xf0, 0x00, ...bytes.subarray(2)])
+    expect(invalid(padded).message).toContain('minimally encoded')
+  })
+
+  it('rejects a CIDv0 whose multihash is not sha2-256 of 32 bytes', () => {
+    const bytes = new Uint8Array([0x12, 0x10, ...new Uint8Array(16)])
+    expect(invalid(bytes).name).toBe('InvalidCidError')
+  })
+})
