@@ -30,6 +30,7 @@ import type {
   Configuration,
   ConfigurationChange,
   Entry,
+  HardState,
   NodeId,
   Role,
   SnapshotMetadata,
@@ -148,6 +149,8 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
   /** The configuration as of `appliedIndex` (what a snapshot taken now must record). */
   private appliedConfiguration: Configuration = emptyConfiguration
   private lastSnapshot: { index: number; term: number } | null = null
+  /** The hard state last written to the stable store. */
+  private savedHardState: HardState | undefined
 
   private readonly proposals = new Map<number, PendingProposal<Result>>()
   private proposalQueue: Array<{
@@ -234,6 +237,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     }
     const { logStore, stableStore, snapshotStore, stateMachine, transport } = this.components
     const hardState = await stableStore.load(options)
+    this.savedHardState = hardState
     const snapshots = await snapshotStore.list(options)
     const newest = snapshots[0]
     if (newest !== undefined) {
@@ -426,15 +430,42 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     if (ready.snapshot !== undefined) {
       await this.installSnapshot(ready.snapshot)
     }
-    if (ready.entries.length > 0) {
-      await logStore.append(ready.entries)
-    }
-    if (ready.hardState !== undefined) {
-      await stableStore.save(ready.hardState)
-    }
-    // Everything this Ready's messages depend on is durable now.
-    const messages: Message[] = []
+    // A leader's appends and heartbeats leave before its own write (thesis §10.2.1): followers
+    // persist before they acknowledge, and the leader counts its own copy only once durable.
+    // Everything else (votes, acknowledgements) waits for the disk.
+    const early: Message[] = []
+    const late: Message[] = []
     for (const message of ready.messages) {
+      if (message.type === 'append' || message.type === 'heartbeat') early.push(message)
+      else late.push(message)
+    }
+    if (early.length > 0) this.components.transport.send(early)
+    const writes: Promise<void>[] = []
+    if (ready.entries.length > 0) {
+      writes.push(logStore.append(ready.entries))
+    }
+    const hardState = ready.hardState
+    if (hardState !== undefined) {
+      // A change of term or vote must be durable before any message leaves (paper §5.2). The
+      // commit index alone need not be (it is learnt again from the leader), so it is written
+      // only along with entries, as etcd-io/raft's MustSync decides.
+      const mustSave =
+        hardState.term !== this.savedHardState?.term ||
+        hardState.vote !== this.savedHardState?.vote ||
+        ready.entries.length > 0
+      if (mustSave) {
+        writes.push(
+          stableStore.save(hardState).then(() => {
+            this.savedHardState = hardState
+          }),
+        )
+      }
+    }
+    // Issued together, so a store with group commit makes them durable with one sync.
+    await Promise.all(writes)
+    // Everything the other messages depend on is durable now.
+    const messages: Message[] = []
+    for (const message of late) {
       if (message.type === 'snapshot') {
         this.sendSnapshot(message)
       } else {
@@ -955,6 +986,18 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
       await this.waitFor(() => this.lastApplied >= target, 'the read', options)
       return target
     }
+  }
+
+  /**
+   * Resolves once the state machine here has applied `index` (a read-your-writes wait for a
+   * follower that knows the index at which the leader applied an operation).
+   */
+  async waitForApplied(index: number, options?: AbortOptions): Promise<void> {
+    await this.waitFor(
+      () => this.lastApplied >= index,
+      `waiting for index ${index} to be applied`,
+      options,
+    )
   }
 
   /** Resolves with the leader's id once one is known. */
