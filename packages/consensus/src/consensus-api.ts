@@ -1,0 +1,92 @@
+import type { Pin, PinInput } from '@pinraft/state-pinset'
+
+/** Cancellation for every asynchronous call (js-libp2p's AbortOptions). */
+export interface AbortOptions {
+  signal?: AbortSignal
+}
+
+/** The events consensus emits, by name (`noun:verb`). */
+export interface ConsensusEvents {
+  /** The leader this peer knows changed (null: none known right now). */
+  'leader:change': { leader: string | null; term: number }
+  /** A peer joined the peerset (it may still be catching up, as a staging member). */
+  'peer:add': { peerId: string }
+  'peer:remove': { peerId: string }
+  /** A pin was applied to this peer's state (new or changed). */
+  'pin:add': { pin: Pin }
+  'pin:remove': { cid: string }
+  /** Consensus is ready: a leader is known, this peer votes and has caught up. */
+  ready: { peerId: string }
+}
+
+/** A read-only view of the replicated pinset on this peer. */
+export interface PinsetView {
+  get(cid: string): Pin | undefined
+  has(cid: string): boolean
+  count(): number
+  /** All pins, in CID order, streamed. */
+  list(options?: AbortOptions): AsyncIterable<Pin>
+}
+
+export interface ConsensusStatus {
+  readonly peerId: string
+  readonly role: 'follower' | 'pre-candidate' | 'candidate' | 'leader'
+  readonly leader: string | null
+  readonly term: number
+  readonly commitIndex: number
+  readonly appliedIndex: number
+  readonly voters: readonly string[]
+  /** Members that receive the log but do not vote yet (staging) or at all. */
+  readonly nonVoters: readonly string[]
+  readonly pins: number
+  readonly ready: boolean
+  /** Recent commit latencies of operations submitted on this peer, in milliseconds. */
+  readonly commitLatencies: readonly number[]
+}
+
+/**
+ * IPFS Cluster's Consensus component (consensus/raft): it keeps the pinset and the peerset.
+ * Created on its own and handed to the service, never created inside it.
+ *
+ * Operations submitted on a follower are forwarded to the leader. An operation is applied at
+ * most once even when retried. An error named `OutcomeUnknownError` means the operation may or
+ * may not have been applied.
+ */
+export interface Consensus {
+  readonly peerId: string
+  addEventListener<K extends keyof ConsensusEvents>(
+    type: K,
+    listener: (event: CustomEvent<ConsensusEvents[K]>) => void,
+    options?: { once?: boolean; signal?: AbortSignal },
+  ): void
+  removeEventListener<K extends keyof ConsensusEvents>(
+    type: K,
+    listener: (event: CustomEvent<ConsensusEvents[K]>) => void,
+  ): void
+  /** Resolves once consensus is ready (for a staging peer: once it is a voter and caught up). */
+  ready(options?: AbortOptions): Promise<void>
+  readonly isReady: boolean
+  /** Replicates a pin; resolves with the pin as stored once it is committed and applied here. */
+  logPin(pin: PinInput, options?: AbortOptions): Promise<Pin>
+  /** Replicates an unpin; unpinning an absent CID is not an error. */
+  logUnpin(cid: string, options?: AbortOptions): Promise<void>
+  /** Adds a peer to the peerset (as staging until it has caught up). A member already: no-op. */
+  addPeer(peerId: string, options?: AbortOptions): Promise<void>
+  /** Removes a peer; absent: no-op; the last voter: `LastPeerError`. */
+  rmPeer(peerId: string, options?: AbortOptions): Promise<void>
+  /** This peer's read-only view of the pinset. */
+  state(): PinsetView
+  /** The current leader's peer ID, waiting up to `wait_for_leader_timeout` for one. */
+  leader(options?: AbortOptions): Promise<string>
+  /** The peerset (voters and staging members), sorted. */
+  peers(options?: AbortOptions): Promise<string[]>
+  /** Resolves once a leader is known, this peer votes, and it has applied the leader's commit index. */
+  waitForSync(options?: AbortOptions): Promise<void>
+  status(): ConsensusStatus
+  /** Stops Raft (snapshotting first if the log grew; leaving the cluster if configured). */
+  shutdown(options?: AbortOptions): Promise<void>
+  /** Moves the Raft data folder to a rotated backup (keeps `backups_rotate` of them). */
+  clean(options?: AbortOptions): Promise<void>
+  /** Replaces the agreed pinset with `pins` (leader only). */
+  rollback(pins: AsyncIterable<PinInput>, options?: AbortOptions): Promise<void>
+}

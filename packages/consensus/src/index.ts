@@ -1,0 +1,21 @@
+export { backupAndClean } from './backups.ts'
+export type { RaftConfiguration, RaftConfigurationJson } from './configuration/configuration.ts'
+export {
+  defaultRaftConfiguration,
+  defaultRaftConfigurationJson,
+  raftTimings,
+  resolveRaftConfiguration,
+} from './configuration/configuration.ts'
+export { formatDuration, parseDuration } from './configuration/duration.ts'
+export type {
+  AbortOptions,
+  Consensus,
+  ConsensusEvents,
+  ConsensusStatus,
+  PinsetView,
+} from './consensus-api.ts'
+export * from './errors.ts'
+export { cleanupOfflineState, exportOfflineState, importOfflineState } from './offline-state.ts'
+export type { ConsensusInit } from './raft-consensus.ts'
+export { createConsensus, RaftConsensus } from './raft-consensus.ts'
+export { CONSENSUS_RPC_PROTOCOL, MAX_RPC_MESSAGE_BYTES } from './rpc/rpc-protocol.ts'

@@ -1,0 +1,142 @@
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cidFor, eventually, TestCluster } from './support/peers.ts'
+
+let cluster: TestCluster
+
+afterEach(async () => {
+  await cluster?.stopAll()
+})
+
+describe('consensus on real libp2p nodes', () => {
+  it('applies pins submitted on any peer exactly once on every peer', async () => {
+    cluster = new TestCluster()
+    const peers = await cluster.bootstrap(3)
+    const cids: string[] = []
+    for (let i = 0; i < 30; i++) {
+      const cid = await cidFor(`pin ${i}`)
+      cids.push(cid)
+      const peer = peers[i % peers.length]
+      const pin = await peer?.consensus.logPin({ cid, name: `pin-${i}` })
+      expect(pin?.name).toBe(`pin-${i}`)
+      // The submitting peer reads its own write at once.
+      expect(peer?.consensus.state().has(cid)).toBe(true)
+    }
+    await eventually(() => peers.every((peer) => peer.consensus.state().count() === 30))
+    for (const peer of peers) {
+      for (const cid of cids) expect(peer.added.get(cid)).toBe(1)
+      expect(await peer.consensus.peers()).toEqual(peers.map((p) => p.id).sort())
+    }
+    await peers[1]?.consensus.logUnpin(cids[0] as string)
+    await eventually(() => peers.every((peer) => !peer.consensus.state().has(cids[0] as string)))
+  })
+
+  it('keeps every acknowledged pin when the leader stops mid-stream, without duplicates', async () => {
+    cluster = new TestCluster()
+    const peers = await cluster.bootstrap(3)
+    const leader = await cluster.leader()
+    const follower = peers.find((peer) => peer !== leader)
+    if (follower === undefined) throw new Error('no follower')
+    const acknowledged: string[] = []
+    const submit = async () => {
+      for (let i = 0; i < 40; i++) {
+        const cid = await cidFor(`stream ${i}`)
+        try {
+          await follower.consensus.logPin({ cid })
+          acknowledged.push(cid)
+        } catch (error) {
+          // An unknown outcome is allowed; a silent loss is not.
+          expect(['OutcomeUnknownError', 'NoLeaderError']).toContain((error as Error).name)
+        }
+      }
+    }
+    const submitting = submit()
+    await eventually(() => acknowledged.length >= 10)
+    await cluster.stop(leader)
+    await submitting
+    expect(acknowledged.length).toBeGreaterThan(20)
+    const survivors = cluster.running()
+    await eventually(() =>
+      survivors.every((peer) => acknowledged.every((cid) => peer.consensus.state().has(cid))),
+    )
+    for (const peer of survivors) {
+      for (const count of peer.added.values()) expect(count).toBe(1)
+    }
+    // The old leader comes back with its data and catches up.
+    const restarted = await cluster.start({ key: leader.key, folder: leader.folder })
+    await eventually(() => acknowledged.every((cid) => restarted.consensus.state().has(cid)))
+  })
+
+  it('makes a peer joining a cluster of 100,000 pins ready only once it is a voter with all of them', async () => {
+    cluster = new TestCluster()
+    const peers = await cluster.bootstrap(3, { snapshot_threshold: 64, trailing_logs: 16 })
+    const leader = await cluster.leader()
+    const pins = await Promise.all(Array.from({ length: 100_000 }, (_, i) => cidFor(`bulk ${i}`)))
+    async function* inputs() {
+      for (const cid of pins) yield { cid }
+    }
+    await leader.consensus.rollback(inputs())
+    await eventually(
+      () => peers.every((peer) => peer.consensus.state().count() === 100_000),
+      60_000,
+    )
+    const joiner = await cluster.start({
+      staging: true,
+      raft: { snapshot_threshold: 64, trailing_logs: 16 },
+    })
+    let countAtReady = -1
+    joiner.consensus.addEventListener('ready', () => {
+      countAtReady = joiner.consensus.state().count()
+    })
+    expect(joiner.consensus.isReady).toBe(false)
+    await peers[0]?.consensus.addPeer(joiner.id)
+    await joiner.consensus.ready({ signal: AbortSignal.timeout(20_000) })
+    expect(countAtReady).toBe(100_000)
+    expect(joiner.consensus.status().voters).toContain(joiner.id)
+  })
+
+  it('makes a removed peer shut down and clean its Raft data', async () => {
+    cluster = new TestCluster()
+    const peers = await cluster.bootstrap(3)
+    const victim = peers[2]
+    if (victim === undefined) throw new Error('no peer')
+    await peers[0]?.consensus.rmPeer(victim.id)
+    await eventually(async () => {
+      try {
+        await stat(join(victim.folder, 'raft.old.0'))
+        return true
+      } catch {
+        return false
+      }
+    })
+    await expect(stat(join(victim.folder, 'raft'))).rejects.toThrow()
+    expect(await peers[0]?.consensus.peers()).toEqual([peers[0]?.id, peers[1]?.id].sort())
+  })
+
+  it('refuses to remove the last peer, and treats re-adding a member as a no-op', async () => {
+    cluster = new TestCluster()
+    const [only] = await cluster.bootstrap(1)
+    if (only === undefined) throw new Error('no peer')
+    await only.consensus.addPeer(only.id)
+    const error = await only.consensus.rmPeer(only.id).catch((e: unknown) => e)
+    expect((error as Error).name).toBe('LastPeerError')
+  })
+
+  it('ignores init_peerset when it restarts with existing Raft state', async () => {
+    cluster = new TestCluster()
+    const [peer] = await cluster.bootstrap(1)
+    if (peer === undefined) throw new Error('no peer')
+    const cid = await cidFor('kept')
+    await peer.consensus.logPin({ cid })
+    await cluster.stop(peer)
+    const restarted = await cluster.start({
+      key: peer.key,
+      folder: peer.folder,
+      initPeerset: ['12D3KooWGRUVh2aPhWFXCbFBcDPNgqnGhDUxhDbTNmTW3PUy9Z2X'],
+    })
+    await restarted.consensus.ready({ signal: AbortSignal.timeout(10_000) })
+    expect(await restarted.consensus.peers()).toEqual([peer.id])
+    expect(restarted.consensus.state().has(cid)).toBe(true)
+  })
+})
