@@ -81,6 +81,11 @@ const finalNames = new Set(['OperationRejectedError', 'LastPeerError', 'Configur
 
 /** Most operations forwarded or proposed together as one batch entry. */
 const maxBatchOperations = 512
+/**
+ * Largest encoded operation: it must fit in one Raft append message (raft-core's default
+ * maxBytesPerMessage is 1 MiB) with room to spare.
+ */
+const maxOperationBytes = 512 * 1024
 
 /** How many commit latencies `status()` keeps for metrics. */
 const latencyWindow = 1024
@@ -391,26 +396,45 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     const queued = this.queuedOperations
     this.queuedOperations = []
     for (let start = 0; start < queued.length; start += maxBatchOperations) {
-      const chunk = queued.slice(start, start + maxBatchOperations)
-      const only = chunk[0]
-      const operation =
-        chunk.length === 1 && only !== undefined
-          ? encodeOperation(only.operation)
-          : encodeOperation({
-              type: 'batch',
-              operations: chunk.map((item) => item.operation),
-              requestId: crypto.randomUUID(),
-            })
-      this.submit({ kind: 'log', operation }).then(
-        (index) => {
-          for (const item of chunk) item.resolve(index)
-        },
-        (error: unknown) => {
-          for (const item of chunk)
-            item.reject(error instanceof Error ? error : new Error(String(error)))
-        },
-      )
+      this.submitBatch(queued.slice(start, start + maxBatchOperations))
     }
+  }
+
+  /** Encodes and submits queued operations as one entry, halving batches that are too large. */
+  private submitBatch(chunk: typeof this.queuedOperations): void {
+    const only = chunk[0]
+    if (only === undefined) return
+    const operation =
+      chunk.length === 1
+        ? encodeOperation(only.operation)
+        : encodeOperation({
+            type: 'batch',
+            operations: chunk.map((item) => item.operation),
+            requestId: crypto.randomUUID(),
+          })
+    if (operation.byteLength > maxOperationBytes) {
+      if (chunk.length === 1) {
+        only.reject(
+          new OperationRejectedError(
+            `the operation is ${operation.byteLength} bytes once encoded, more than the ${maxOperationBytes} a log entry may hold; shorten its metadata or name`,
+          ),
+        )
+        return
+      }
+      const half = Math.ceil(chunk.length / 2)
+      this.submitBatch(chunk.slice(0, half))
+      this.submitBatch(chunk.slice(half))
+      return
+    }
+    this.submit({ kind: 'log', operation }).then(
+      (index) => {
+        for (const item of chunk) item.resolve(index)
+      },
+      (error: unknown) => {
+        for (const item of chunk)
+          item.reject(error instanceof Error ? error : new Error(String(error)))
+      },
+    )
   }
 
   async addPeer(peerId: string, options?: AbortOptions): Promise<void> {

@@ -140,3 +140,20 @@ describe('consensus on real libp2p nodes', () => {
     expect(restarted.consensus.state().has(cid)).toBe(true)
   })
 })
+
+describe('consensus limits', () => {
+  it('refuses a pin too large for one log entry with a clear error, and keeps serving', async () => {
+    cluster = new TestCluster()
+    const [peer] = await cluster.bootstrap(1)
+    if (peer === undefined) throw new Error('no peer')
+    const metadata: Record<string, string> = {}
+    for (let i = 0; i < 700; i++) metadata[`key${i}`] = 'x'.repeat(1000)
+    const error = await peer.consensus
+      .logPin({ cid: await cidFor('huge'), metadata })
+      .catch((e: unknown) => e)
+    expect((error as Error).name).toBe('OperationRejectedError')
+    expect((error as Error).message).toMatch(/bytes once encoded/)
+    await peer.consensus.logPin({ cid: await cidFor('small') })
+    expect(peer.consensus.state().count()).toBe(1)
+  })
+})

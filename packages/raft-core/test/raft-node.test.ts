@@ -204,3 +204,16 @@ describe('RaftNode', () => {
     expect(error.message).toMatch(/unknown/)
   })
 })
+
+describe('RaftNode limits', () => {
+  it('refuses a proposal larger than one message could carry, before it reaches the log', async () => {
+    cluster = new TestCluster({ maxBytesPerMessage: 1024 })
+    await cluster.bootstrap(['a'])
+    const leader = await cluster.waitForLeader()
+    const before = leader.node.status().lastIndex
+    const error = await leader.node.propose(new Uint8Array(2048)).catch((e: unknown) => e)
+    expect((error as Error).name).toBe('ProposalDroppedError')
+    expect((error as Error).message).toMatch(/2048 bytes/)
+    expect(leader.node.status().lastIndex).toBe(before)
+  })
+})

@@ -12,6 +12,7 @@ import {
   NodeStoppedError,
   NotLeaderError,
   OutcomeUnknownError,
+  ProposalDroppedError,
   ProposalLostError,
   StorageFailedError,
 } from '../errors.ts'
@@ -126,6 +127,8 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
   private readonly snapshotThreshold: number
   private readonly trailingLogs: number
   private readonly raftOptions: RaftOptions
+  /** The largest entry a proposal may make: one must fit in one append message. */
+  private readonly maxEntryBytes: number
 
   private raw: RawNode | undefined
   private state: NodeState = 'new'
@@ -197,6 +200,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
       ...raftOptions
     } = init
     this.raftOptions = { ...raftOptions, random: random ?? Math.random, logger: this.logger }
+    this.maxEntryBytes = init.maxBytesPerMessage ?? 1024 * 1024
   }
 
   // ---------------------------------------------------------------------------------------
@@ -809,6 +813,15 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     }
     if (options?.signal?.aborted) {
       return Promise.reject(abortError(options.signal, 'the proposal'))
+    }
+    const limit = this.maxEntryBytes
+    if (data.byteLength > limit) {
+      // An entry larger than a message could never be replicated: refuse it up front.
+      return Promise.reject(
+        new ProposalDroppedError(
+          `the proposal is ${data.byteLength} bytes, more than the ${limit} bytes an entry may have (maxBytesPerMessage); split it`,
+        ),
+      )
     }
     return new Promise<Result>((resolve, reject) => {
       this.proposalQueue.push({
