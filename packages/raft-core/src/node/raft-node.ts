@@ -629,11 +629,8 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     let result: Result | Promise<Result> | undefined
     try {
       if (entry.type === 'normal') {
-        result = this.components.stateMachine.apply({
-          index: entry.index,
-          term: entry.term,
-          data: entry.data,
-        })
+        // An entry is a Command (index, term, data): passed as is, without a copy per entry.
+        result = this.components.stateMachine.apply(entry)
       } else if (entry.type === 'configuration') {
         this.applyConfiguration(entry)
       }
@@ -854,12 +851,17 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
       for (const queued of queue) queued.reject(error as Error)
       return
     }
-    queue.forEach((queued, offset) => {
-      this.track(first.index + offset, first.term, 'the proposal', queued.signal).then(
+    for (let offset = 0; offset < queue.length; offset++) {
+      const queued = queue[offset] as (typeof queue)[number]
+      this.register(
+        first.index + offset,
+        first.term,
+        'the proposal',
+        queued.signal,
         queued.resolve,
         queued.reject,
       )
-    })
+    }
     this.kick()
   }
 
@@ -875,24 +877,40 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     signal?: AbortSignal,
   ): Promise<Result | undefined> {
     return new Promise<Result | undefined>((resolve, reject) => {
-      const onAbort = () => {
-        if (this.proposals.delete(index)) {
-          reject(abortError(signal as AbortSignal, `${what} at index ${index}`))
-        }
-      }
-      this.proposals.set(index, {
-        term,
-        resolve: (result) => {
-          signal?.removeEventListener('abort', onAbort)
-          resolve(result)
-        },
-        reject: (error) => {
-          signal?.removeEventListener('abort', onAbort)
-          reject(error)
-        },
-      })
-      signal?.addEventListener('abort', onAbort, { once: true })
+      this.register(index, term, what, signal, resolve, reject)
     })
+  }
+
+  /** Registers the callbacks that settle the entry at `index` (no promise of its own: hot path). */
+  private register(
+    index: number,
+    term: number,
+    what: string,
+    signal: AbortSignal | undefined,
+    resolve: (result: Result | undefined) => void,
+    reject: (error: Error) => void,
+  ): void {
+    if (signal === undefined) {
+      this.proposals.set(index, { term, resolve, reject })
+      return
+    }
+    const onAbort = () => {
+      if (this.proposals.delete(index)) {
+        reject(abortError(signal, `${what} at index ${index}`))
+      }
+    }
+    this.proposals.set(index, {
+      term,
+      resolve: (result) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(result)
+      },
+      reject: (error) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    })
+    signal.addEventListener('abort', onAbort, { once: true })
   }
 
   /**

@@ -884,7 +884,12 @@ export class Raft {
       )
     }
     const index = this.log.lastIndex() + 1
-    this.appendEntries(data.map((bytes) => ({ type, data: bytes })))
+    const term = this.term
+    const entries: Entry[] = new Array(data.length)
+    for (let offset = 0; offset < data.length; offset++) {
+      entries[offset] = { index: index + offset, term, type, data: data[offset] as Uint8Array }
+    }
+    this.log.append(entries)
     this.broadcastAppend()
     return { index, term: this.term }
   }
