@@ -47,8 +47,8 @@ async function cluster(ids: string[]) {
           tickInterval: 50,
           electionTicks: 10,
           random: seededRandom(i + 1),
-          snapshotThreshold: 1_000_000,
-          trailingLogs: 1_000,
+          snapshotThreshold: 8192,
+          trailingLogs: 10240,
         },
       ),
   )
