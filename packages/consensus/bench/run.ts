@@ -72,7 +72,7 @@ try {
   }
 
   // Failover: stop the leader abruptly and time until a survivor commits a pin.
-  const kills = quick ? 3 : 20
+  const kills = quick ? 5 : 20
   const failovers: number[] = []
   for (let i = 0; i < kills; i++) {
     const current = await cluster.leader()

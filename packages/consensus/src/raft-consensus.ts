@@ -1,4 +1,4 @@
-import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import {
@@ -232,6 +232,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       this.rejectReady(event.detail.error)
     })
     await node.start()
+    this.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect)
     this.onConfigurationChange(node.configuration)
     await this.libp2p.handle(CONSENSUS_RPC_PROTOCOL, this.onRpcStream, { maxInboundStreams: 64 })
     if (configuration.snapshotInterval > 0) {
@@ -289,6 +290,11 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
           this.logger.error('cleaning up after removal failed', { error: String(error) }),
         )
     }
+  }
+
+  /** A closed connection to the leader makes followers campaign as soon as its lease runs out. */
+  private readonly onPeerDisconnect = (event: CustomEvent<PeerId>): void => {
+    this.node?.reportUnreachable(event.detail.toString())
   }
 
   private updateAllowedPeers(): void {
@@ -537,6 +543,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     clearInterval(this.snapshotTimer)
     this.stopController.abort(new ConsensusShutdownError('consensus is shutting down'))
     this.rejectReady(new ConsensusShutdownError('consensus shut down before it was ready'))
+    this.libp2p.removeEventListener('peer:disconnect', this.onPeerDisconnect)
     await this.libp2p.unhandle(CONSENSUS_RPC_PROTOCOL).catch(() => {})
     if (node !== undefined) {
       const status = node.status()

@@ -252,6 +252,10 @@ export class Simulation {
     node.raw = undefined
     node.crashedUntil = this.now + 5 + Math.floor(this.random() * 40)
     this.stats.crashes++
+    // Its connections close: the others' transports tell them, as libp2p's peer:disconnect does.
+    for (const other of this.live()) {
+      if (this.chance(0.7)) other.raw?.reportUnreachable(node.id)
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -282,6 +286,11 @@ export class Simulation {
       }
       this.partitionUntil = this.now + 10 + Math.floor(this.random() * 60)
       this.stats.partitions++
+      for (const link of this.cut) {
+        const [a, b] = link.split('|') as [NodeId, NodeId]
+        if (this.chance(0.7)) this.nodes.get(a)?.raw?.reportUnreachable(b)
+        if (this.chance(0.7)) this.nodes.get(b)?.raw?.reportUnreachable(a)
+      }
     }
   }
 

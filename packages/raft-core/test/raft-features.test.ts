@@ -169,6 +169,56 @@ describe('CheckQuorum (thesis §6.2)', () => {
   })
 })
 
+describe('losing the connection to the leader', () => {
+  it('followers told their leader is unreachable elect a new one within half an election timeout, without splitting the vote', () => {
+    // Without the report, a follower may wait up to 2 × electionTicks, and a lease still held
+    // by the other follower can make its first attempt fail.
+    for (let seed = 1; seed <= 20; seed++) {
+      const cluster = clusterLedBy1(three, { seed })
+      cluster.isolate('1')
+      cluster.node('2').reportUnreachable('1')
+      cluster.node('3').reportUnreachable('1')
+      let ticks = 0
+      const led = () =>
+        cluster.node('2').raft.role === 'leader' || cluster.node('3').raft.role === 'leader'
+      while (!led() && ticks < 2 * electionTicks) {
+        cluster.tick('2')
+        cluster.tick('3')
+        cluster.stabilize()
+        ticks++
+      }
+      expect(led()).toBe(true)
+      expect(ticks).toBeLessThanOrEqual(1 + electionTicks / 2)
+    }
+  })
+
+  it('a follower still connected to a live leader refuses the pre-vote of one that lost it', () => {
+    const cluster = clusterLedBy1()
+    cluster.drop = (message) =>
+      (message.from === '1' && message.to === '2') || (message.from === '2' && message.to === '1')
+    cluster.node('2').reportUnreachable('1')
+    for (let i = 0; i < electionTicks; i++) {
+      cluster.tick('1')
+      cluster.tick('2')
+      cluster.tick('3')
+      cluster.stabilize()
+    }
+    expect(cluster.node('1').raft.role).toBe('leader')
+    expect(cluster.node('1').raft.term).toBe(2)
+  })
+
+  it('a report about a peer that is not the leader changes nothing for a follower', () => {
+    const cluster = clusterLedBy1()
+    const follower = cluster.node('2')
+    const before = (follower.raft as unknown as { randomizedElectionTimeout: number })
+      .randomizedElectionTimeout
+    follower.reportUnreachable('3')
+    expect(
+      (follower.raft as unknown as { randomizedElectionTimeout: number }).randomizedElectionTimeout,
+    ).toBe(before)
+  })
+})
+
 describe('fast log backtracking (thesis §5.3)', () => {
   // The leader's and the follower's logs agree on five entries of term 1, then diverge.
   const cases = [

@@ -1114,6 +1114,17 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     return this.lastSnapshot
   }
 
+  /**
+   * Tells the node that `peer` cannot be reached (for example, its connection closed): a leader
+   * stops pipelining to it, and a follower that loses its leader campaigns as soon as the
+   * leader's lease has run out.
+   */
+  reportUnreachable(peer: NodeId): void {
+    if (!this.running) return
+    this.raw?.reportUnreachable(peer)
+    this.kick()
+  }
+
   /** This node's view of the cluster. */
   status(): NodeStatus {
     const raw = this.raw

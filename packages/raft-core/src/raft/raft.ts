@@ -1141,6 +1141,19 @@ export class Raft {
     if (this.role === 'leader' && progress !== undefined && progress.state === 'replicate') {
       progress.becomeProbe()
     }
+    if (this.role === 'follower' && id === this.leader) {
+      // The connection to the leader is gone: stop honouring its lease (so this node grants
+      // the pre-votes of others who lost it too) and campaign soon, instead of up to two
+      // election timeouts later. The remaining voters take turns by rank, so those that all
+      // saw the leader go do not split the vote. Only liveness changes: a follower still
+      // connected to a live leader keeps its lease and refuses, and the leader and vote of this
+      // term are kept, so no second vote in the term is possible.
+      const base = this.options.electionTicks
+      const stagger = Math.max(1, Math.floor(base / 4))
+      const rank = this.configuration.voters.filter((voter) => voter !== id).indexOf(this.id)
+      this.electionElapsed = Math.max(this.electionElapsed, base)
+      this.randomizedElectionTimeout = this.electionElapsed + 1 + (Math.max(rank, 0) % 4) * stagger
+    }
   }
 
   /** The outcome of sending a snapshot to `id`. */
