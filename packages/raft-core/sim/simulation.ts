@@ -375,10 +375,8 @@ export class Simulation {
     const metadata: SnapshotMetadata = {
       index,
       term,
-      configuration: raw.raft.configuration,
+      configuration: raw.raft.log.configurations.at(index),
     }
-    // The configuration in force at `index`: the core applies configuration entries as it hands
-    // them out, which is exactly when the simulation applies them.
     if (raw.raft.log.applied !== index) return
     const trailing = Math.floor(this.random() * 5)
     const through = Math.max(0, Math.min(index - trailing, raw.raft.log.stableIndex))
@@ -558,7 +556,14 @@ export class Simulation {
           `${node.id} voted for ${previous.vote} and then ${ready.hardState.vote} in term ${previous.term}`,
         )
       }
-      disk.hardState = ready.hardState
+      // As the driver does (etcd's MustSync): the commit index alone is not written, so a
+      // restart can come back with a stale one.
+      const mustSave =
+        previous === undefined ||
+        ready.hardState.term !== previous.term ||
+        ready.hardState.vote !== previous.vote ||
+        ready.entries.length > 0
+      if (mustSave) disk.hardState = ready.hardState
     }
   }
 

@@ -5,9 +5,10 @@
  * (paper §7) and rebuilding the log from storage after a restart.
  */
 import { describe, expect, it } from 'vitest'
+import { encodeConfigurationChange } from '../src/configuration/configuration.ts'
 import type { Message } from '../src/message.ts'
 import { RaftLog } from '../src/raft/raft-log.ts'
-import type { Entry, NodeId, SnapshotMetadata } from '../src/types.ts'
+import type { ConfigurationChange, Entry, NodeId, SnapshotMetadata } from '../src/types.ts'
 import {
   drain,
   entry,
@@ -676,6 +677,41 @@ describe('rebuilding the log from storage after a restart', () => {
   })
   const range = (from: number, to: number, term: number): Entry[] =>
     Array.from({ length: to - from + 1 }, (_, i) => entry(from + i, term))
+
+  it('a node restarting with a stale commit index uses the latest configuration in its log, so it cannot elect itself alone', () => {
+    // The bug this guards against: a leader that bootstrapped alone and then added two peers
+    // was killed; its persisted commit index predated the additions, and on restart it applied
+    // only the bootstrap configuration, elected itself alone and made a second leader.
+    const change = (index: number, change: ConfigurationChange): Entry => ({
+      index,
+      term: 1,
+      type: 'configuration',
+      data: encodeConfigurationChange(change),
+    })
+    const entries = [
+      change(1, {
+        type: 'bootstrap',
+        configuration: { voters: ['1'], nonVoters: [], staging: [] },
+      }),
+      change(2, { type: 'add-voter', node: '2' }),
+      change(3, { type: 'promote', node: '2' }),
+      change(4, { type: 'add-voter', node: '3' }),
+      change(5, { type: 'promote', node: '3' }),
+    ]
+    const node = newRawNode(
+      '1',
+      { hardState: { term: 1, vote: '1', commit: 1 }, entries },
+      { preVote: false },
+    )
+    drain(node)
+    expect(node.raft.configuration.voters).toEqual(['1', '2', '3'])
+    node.campaign()
+    expect(node.raft.role).toBe('candidate')
+    const asked = drain(node)
+      .messages.filter((message) => message.type === 'vote')
+      .map((message) => message.to)
+    expect(asked.sort()).toEqual(['2', '3'])
+  })
 
   it('entries kept from before the snapshot stay available, and the log continues past it', () => {
     const log = RaftLog.fromStorage(snapshotAt(5, 2), range(3, 8, 2), 6)

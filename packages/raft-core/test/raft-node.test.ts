@@ -93,7 +93,8 @@ describe('RaftNode', () => {
     const caughtUp: string[] = []
     leader.node.addEventListener('peer:caught-up', (event) => caughtUp.push(event.detail.id))
     await cluster.settle(leader.node.addVoter('d'))
-    await cluster.until(() => leader.node.configuration.voters.includes('d'))
+    // The promotion takes effect once appended; the event fires once it is applied.
+    await cluster.until(() => leader.node.configuration.voters.includes('d') && caughtUp.length > 0)
     expect(caughtUp).toEqual(['d'])
     expect(joiner.stateMachine.values.size).toBe(20)
     await cluster.settle(joiner.node.waitForSync())

@@ -1147,7 +1147,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     return this.raw?.raft.role ?? 'follower'
   }
 
-  /** The configuration in force at this node. */
+  /** The configuration in force at this node: the latest in its log, committed or not. */
   get configuration(): Configuration {
     return this.raw?.raft.configuration ?? emptyConfiguration
   }

@@ -1,3 +1,4 @@
+import { ConfigurationHistory } from '../configuration/history.ts'
 import { StorageCorruptError } from '../errors.ts'
 import type { Entry, SnapshotMetadata } from '../types.ts'
 
@@ -30,6 +31,11 @@ export class RaftLog {
   pendingSnapshot: SnapshotMetadata | undefined
   /** The newest snapshot this node has (sent to followers that fell behind the compacted log). */
   snapshot: SnapshotMetadata | undefined
+  /**
+   * The configurations in the log; the latest is the one in force, committed or not
+   * (thesis §4.1). Kept in step with every append, truncation, compaction and restore.
+   */
+  readonly configurations = new ConfigurationHistory()
 
   /**
    * Rebuilds the log from what storage holds: the newest snapshot (if any) and the stored
@@ -89,6 +95,12 @@ export class RaftLog {
       }
     }
     log.entries = entries
+    // Configuration entries up to the snapshot are already in its configuration.
+    log.configurations.reset(
+      snapshot?.configuration ?? log.configurations.latest(),
+      snapshot?.index ?? 0,
+    )
+    for (const entry of entries) log.configurations.append(entry)
     log.stableIndex = log.lastIndex()
     // The state machine is rebuilt from the snapshot, so everything after it is applied again.
     const floor = snapshot?.index ?? 0
@@ -222,9 +234,11 @@ export class RaftLog {
     if (keep < this.entries.length) {
       this.entries.length = keep
       this.stableIndex = Math.min(this.stableIndex, first.index - 1)
+      this.configurations.truncateFrom(first.index)
     }
     for (const entry of entries) {
       this.entries.push(entry)
+      if (entry.type === 'configuration') this.configurations.append(entry)
     }
     return this.lastIndex()
   }
@@ -312,6 +326,7 @@ export class RaftLog {
     this.applied = snapshot.index
     this.pendingSnapshot = snapshot
     this.snapshot = snapshot
+    this.configurations.reset(snapshot.configuration, snapshot.index)
   }
 
   /**
@@ -331,5 +346,6 @@ export class RaftLog {
     this.entries = this.entries.slice(through - this.offset)
     this.offset = through
     this.offsetTerm = term
+    this.configurations.compact(through)
   }
 }

@@ -65,10 +65,13 @@ export class Raft {
   role: Role = 'follower'
   readonly log: RaftLog
   /**
-   * The configuration in force: the latest one applied (etcd-io/raft's rule; thesis §4.1 lets
-   * servers use the latest one appended, which needs rollback on truncation).
+   * The configuration in force: the latest one in the log, committed or not (thesis §4.1). A
+   * node restarting with a stale commit index must not fall back to an older configuration
+   * (with fewer voters it could elect itself alone), so configurations are not tied to commit.
    */
-  configuration: Configuration = emptyConfiguration
+  get configuration(): Configuration {
+    return this.log.configurations.latest()
+  }
 
   /** Leader only: one entry per member, itself included. */
   readonly progress = new Map<NodeId, Progress>()
@@ -89,14 +92,11 @@ export class Raft {
    * entry of its log and any remaining voter that holds it can win an election (thesis §4.2.2).
    */
   private removingSelf = false
-  /**
-   * A leadership transfer arrived while committed configuration entries were still unapplied:
-   * campaign as soon as they are, if this node is still a voter then.
-   */
-  private campaignOnceApplied = false
+  /** A removal committed: drop the removed members' progress after the next broadcast. */
+  private pruneAfterBroadcast = false
   /**
    * Index of the latest configuration entry this leader appended. A new change is accepted only
-   * once it is applied (one change in flight, thesis §4.1).
+   * once it is committed (one change in flight, thesis §4.1).
    */
   private pendingConfigurationIndex = 0
   /** Reads asked before this leader committed an entry of its term (thesis §6.4 step 1). */
@@ -116,9 +116,6 @@ export class Raft {
     this.options = options
     this.logger = options.logger
     this.log = log
-    if (log.snapshot !== undefined) {
-      this.configuration = log.snapshot.configuration
-    }
     if (hardState !== undefined) {
       this.term = hardState.term
       this.vote = hardState.vote
@@ -132,7 +129,21 @@ export class Raft {
 
   /** Whether this node may become leader: only voters campaign (paper §5.2, thesis §4.2.1). */
   promotable(): boolean {
-    return this.configuration.voters.includes(this.id)
+    return this.electionVoters().includes(this.id)
+  }
+
+  /**
+   * The voters an election of this node counts: those of the latest configuration, unless that
+   * configuration removes this node while the committed one still has it. Then the committed one:
+   * a leader that proposed its own removal and crashed before it replicated must still be able
+   * to win, commit its removal and hand over, or a two-voter cluster would be stuck for good.
+   * The two configurations differ by one server, so their majorities overlap (thesis §4.1).
+   */
+  private electionVoters(): readonly NodeId[] {
+    const latest = this.configuration.voters
+    if (latest.includes(this.id)) return latest
+    const committed = this.log.configurations.at(this.log.committed).voters
+    return committed.includes(this.id) ? committed : latest
   }
 
   // ---------------------------------------------------------------------------------------
@@ -149,7 +160,7 @@ export class Raft {
     this.resetRandomizedElectionTimeout()
     this.leadTransferee = null
     this.removingSelf = false
-    this.campaignOnceApplied = false
+    this.pruneAfterBroadcast = false
     this.votes.clear()
     this.progress.clear()
     this.pendingConfigurationIndex = 0
@@ -282,10 +293,7 @@ export class Raft {
   // ---------------------------------------------------------------------------------------
   // Elections
 
-  /**
-   * Starts an election (or a PreVote round), unless this node may not lead or has committed
-   * configuration changes still to apply (it might not be a voter once they are).
-   */
+  /** Starts an election (or a PreVote round), unless this node may not lead. */
   campaign(transfer: boolean): void {
     if (this.role === 'leader') {
       return
@@ -294,28 +302,11 @@ export class Raft {
       this.logger.debug('not campaigning: not a voter', { id: this.id })
       return
     }
-    if (this.hasUnappliedConfiguration()) {
-      this.logger.debug('not campaigning: committed configuration changes not applied yet', {
-        id: this.id,
-      })
-      // A handover must not be lost to ordering: retry once the changes are applied.
-      if (transfer) this.campaignOnceApplied = true
-      return
-    }
     if (this.options.preVote && !transfer) {
       this.runElection('pre-vote', false)
     } else {
       this.runElection('vote', transfer)
     }
-  }
-
-  private hasUnappliedConfiguration(): boolean {
-    for (let index = this.log.applied + 1; index <= this.log.committed; index++) {
-      if (this.log.entry(index)?.type === 'configuration') {
-        return true
-      }
-    }
-    return false
   }
 
   private runElection(type: 'vote' | 'pre-vote', transfer: boolean): void {
@@ -328,7 +319,7 @@ export class Raft {
       electionTerm = this.term
     }
     this.votes.set(this.id, true)
-    const result = voteResult(this.configuration.voters, this.votes)
+    const result = voteResult(this.electionVoters(), this.votes)
     if (result === 'won') {
       // A single voter wins at once.
       if (type === 'pre-vote') {
@@ -338,7 +329,7 @@ export class Raft {
       }
       return
     }
-    for (const id of this.configuration.voters) {
+    for (const id of this.electionVoters()) {
       if (id === this.id) continue
       this.send({
         type,
@@ -531,7 +522,7 @@ export class Raft {
       return
     }
     this.votes.set(message.from, !message.reject)
-    const result = voteResult(this.configuration.voters, this.votes)
+    const result = voteResult(this.electionVoters(), this.votes)
     if (result === 'won') {
       if (this.role === 'pre-candidate') {
         this.runElection('vote', false)
@@ -549,12 +540,14 @@ export class Raft {
       this.sendAppendResponse(message.from, this.log.committed, false, 0, 0)
       return
     }
+    const previous = this.configuration
     const lastNew = this.log.maybeAppend(
       message.index,
       message.logTerm,
       message.commit,
       message.entries,
     )
+    this.configurationChanged(previous)
     if (lastNew !== undefined) {
       this.sendAppendResponse(message.from, lastNew, false, 0, 0)
       return
@@ -622,8 +615,9 @@ export class Raft {
       this.log.commitTo(snapshot.index)
       return false
     }
+    const previous = this.configuration
     this.log.restore(snapshot)
-    this.configuration = snapshot.configuration
+    this.configurationChanged(previous)
     return true
   }
 
@@ -784,6 +778,10 @@ export class Raft {
     for (const [id, progress] of this.progress) {
       if (id !== this.id) this.sendAppend(id, progress, true)
     }
+    if (this.pruneAfterBroadcast) {
+      this.pruneAfterBroadcast = false
+      this.trackReplicationMembers()
+    }
   }
 
   private broadcastHeartbeat(context: string): void {
@@ -816,6 +814,16 @@ export class Raft {
     )
     if (index > this.log.committed && this.log.term(index) === this.term) {
       this.log.commitTo(index)
+      if (this.removingSelf && !this.log.configurations.at(index).voters.includes(this.id)) {
+        // Its removal is committed: hand over and step down (thesis §4.2.2).
+        this.handOverAfterRemoval()
+        return false
+      }
+      // Members removed by a change that is now committed get this commit index once more (so
+      // they know their removal is final and never campaign), then no more appends.
+      const tracked =
+        members(this.configuration).length + (isMember(this.configuration, this.id) ? 0 : 1)
+      if (this.progress.size > tracked) this.pruneAfterBroadcast = true
       if (this.pendingReadIndex.length > 0 && this.committedInCurrentTerm()) {
         const pending = this.pendingReadIndex
         this.pendingReadIndex = []
@@ -839,7 +847,10 @@ export class Raft {
     ) {
       return
     }
-    if (this.pendingConfigurationIndex > this.log.applied || progress.match < this.log.committed) {
+    if (
+      this.pendingConfigurationIndex > this.log.committed ||
+      progress.match < this.log.committed
+    ) {
       return
     }
     this.logger.info('staging member caught up: promoting it to voter', {
@@ -847,14 +858,6 @@ export class Raft {
       match: progress.match,
     })
     this.appendConfigurationChange({ type: 'promote', node: id })
-  }
-
-  /** Called after committed entries were handed out and applied. */
-  applied(): void {
-    if (this.campaignOnceApplied && !this.hasUnappliedConfiguration()) {
-      this.campaignOnceApplied = false
-      this.campaign(true)
-    }
   }
 
   /** Called once the entries up to `index` are persisted locally. */
@@ -921,9 +924,9 @@ export class Raft {
         'bootstrap is only valid as the first entry of a new cluster',
       )
     }
-    if (this.pendingConfigurationIndex > this.log.applied) {
+    if (this.pendingConfigurationIndex > this.log.committed) {
       throw new ConfigurationChangeInProgressError(
-        'another configuration change is not applied yet; retry once it is (one change at a time)',
+        'another configuration change is not committed yet; retry once it is (one change at a time)',
       )
     }
     const next = applyConfigurationChange(this.configuration, change)
@@ -931,17 +934,16 @@ export class Raft {
       return null
     }
     const index = this.appendConfigurationChange(change)
-    if (change.type === 'remove' && change.node === this.id) {
-      this.removingSelf = true
-    }
     this.broadcastAppend()
     return { index, term: this.term }
   }
 
   private appendConfigurationChange(change: ConfigurationChange): number {
     const index = this.log.lastIndex() + 1
+    const previous = this.configuration
     this.appendEntries([{ type: 'configuration', data: encodeConfigurationChange(change) }])
     this.pendingConfigurationIndex = index
+    this.configurationChanged(previous)
     return index
   }
 
@@ -957,62 +959,60 @@ export class Raft {
   }
 
   /**
-   * Applies a committed configuration entry (called as it is handed out for application).
-   * Every node applies the same entries in the same order, so a change that breaks a rule is
-   * skipped the same way everywhere.
+   * Reacts to a change of the configuration in force (an entry appended, a suffix truncated, a
+   * snapshot restored): a leader tracks the new members and recounts its quorum; a candidate
+   * that is no longer a voter gives up.
    */
-  applyConfigurationEntry(entry: Entry): void {
-    let next: Configuration
-    try {
-      next = applyConfigurationChange(this.configuration, decodeConfigurationChange(entry.data))
-    } catch (error) {
-      this.logger.error('skipping invalid configuration entry', {
-        index: entry.index,
-        error: String(error),
-      })
-      return
-    }
-    this.setConfiguration(next)
-  }
-
-  private setConfiguration(next: Configuration): void {
-    const previous = this.configuration
-    this.configuration = next
+  private configurationChanged(previous: Configuration): void {
+    const next = this.configuration
+    if (next === previous) return
     if (this.role !== 'leader') {
       if (this.role !== 'follower' && !this.promotable()) {
         this.becomeFollower(this.term, null)
       }
       return
     }
-    for (const id of members(next)) {
-      if (!this.progress.has(id)) {
-        const progress = this.newProgress()
-        // Probing starts right after the leader's last entry and backs off from there.
-        this.progress.set(id, progress)
-      }
-    }
-    for (const id of [...this.progress.keys()]) {
-      if (!isMember(next, id) && id !== this.id) {
-        this.progress.delete(id)
-      }
-    }
+    this.trackReplicationMembers()
     if (this.leadTransferee !== null && !next.voters.includes(this.leadTransferee)) {
       this.leadTransferee = null
     }
-    if (!next.voters.includes(this.id) && previous.voters.includes(this.id)) {
-      this.handOverAfterRemoval()
-      return
+    if (!next.voters.includes(this.id)) {
+      // Removed: it still leads until the removal commits, but appends nothing more, so the
+      // removal stays the last entry of its log (thesis §4.2.2).
+      this.removingSelf = true
     }
     // The quorum changed: entries may now be committed, and new members need appends.
     if (this.maybeCommit()) {
       this.broadcastAppend()
     } else {
+      const before = members(previous)
       for (const id of members(next)) {
-        if (!members(previous).includes(id)) {
+        if (!before.includes(id)) {
           const progress = this.progress.get(id)
           if (progress !== undefined) this.sendAppend(id, progress, true)
         }
       }
+    }
+  }
+
+  /**
+   * The leader replicates to the members of the latest configuration and, until a removal
+   * commits, to the members it removes: a removed node then learns from its own log that it is
+   * removed, instead of timing out and campaigning.
+   */
+  private trackReplicationMembers(): void {
+    const wanted = new Set([
+      ...members(this.configuration),
+      ...members(this.log.configurations.at(this.log.committed)),
+    ])
+    for (const id of wanted) {
+      if (!this.progress.has(id)) {
+        // Probing starts right after the leader's last entry and backs off from there.
+        this.progress.set(id, this.newProgress())
+      }
+    }
+    for (const id of [...this.progress.keys()]) {
+      if (!wanted.has(id) && id !== this.id) this.progress.delete(id)
     }
   }
 

@@ -208,13 +208,8 @@ export class RawNode {
     }
     for (const entry of ready.committedEntries) {
       // A restored snapshot may have replaced these entries meanwhile: then they are moot.
-      if (entry.index <= log.applied) continue
-      log.appliedTo(entry.index)
-      if (entry.type === 'configuration') {
-        raft.applyConfigurationEntry(entry)
-      }
+      if (entry.index > log.applied) log.appliedTo(entry.index)
     }
-    raft.applied()
     raft.persisted()
   }
 
