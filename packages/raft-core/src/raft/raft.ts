@@ -1,7 +1,6 @@
 import {
   applyConfigurationChange,
   configurationsEqual,
-  decodeConfigurationChange,
   encodeConfigurationChange,
   isMember,
   members,
@@ -38,7 +37,6 @@ import type {
   Role,
   SnapshotMetadata,
 } from '../types.ts'
-import { emptyConfiguration } from '../types.ts'
 import type { ResolvedRaftOptions } from './options.ts'
 import { entrySize, type RaftLog } from './raft-log.ts'
 import { ReadOnly } from './read-only.ts'
