@@ -17,6 +17,11 @@ export interface ConsensusEvents {
   'pin:remove': { cid: string }
   /** Consensus is ready: a leader is known, this peer votes and has caught up. */
   ready: { peerId: string }
+  /**
+   * Raft stopped for good after a storage or state machine failure (fail-stop): this peer
+   * acknowledges nothing more. Restart the process once the cause (a full disk, say) is fixed.
+   */
+  'consensus:failed': { error: Error }
 }
 
 /** A read-only view of the replicated pinset on this peer. */

@@ -230,6 +230,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
         error: event.detail.error.message,
       })
       this.rejectReady(event.detail.error)
+      this.dispatch('consensus:failed', { error: event.detail.error })
     })
     await node.start()
     this.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect)
@@ -298,13 +299,17 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
   }
 
   private updateAllowedPeers(): void {
-    if (this.knownMembers.length === 0) {
+    // The latest configuration in the log (what Raft uses) and the applied one (which lags it
+    // while a restarted peer replays its log) and the peers this leader is adding.
+    const latest = this.node === undefined ? [] : membersOf(this.node.configuration)
+    const allowed = new Set([...latest, ...this.knownMembers, ...this.joining])
+    if (allowed.size === 0) {
       // A staging peer does not know its cluster yet: the private network key is the gate
       // until the leader's first entries tell it the members.
       this.transport.setAllowedPeers(null)
       return
     }
-    this.transport.setAllowedPeers([...this.knownMembers, ...this.joining])
+    this.transport.setAllowedPeers(allowed)
   }
 
   private async periodicSnapshot(): Promise<void> {
