@@ -1,0 +1,146 @@
+import { createReadStream } from 'node:fs'
+import { open, rename } from 'node:fs/promises'
+import { cleanupOfflineState, exportOfflineState, importOfflineState } from '@pinraft/consensus'
+import { importState, pinToClusterJson } from '@pinraft/state-pinset'
+import type { Command } from 'commander'
+import { loadIdentity } from '../config/identity.ts'
+import { configurationFolder } from '../config/paths.ts'
+import { loadServiceConfiguration } from '../config/service-configuration.ts'
+import { lockFolder } from '../daemon/lock-file.ts'
+import { UsageError } from '../errors.ts'
+import type { GlobalOptions } from './global-options.ts'
+import { type CliIo, confirm } from './io.ts'
+
+async function withStoppedPeer<T>(
+  command: Command,
+  io: CliIo,
+  what: string,
+  run: (folder: string) => Promise<T>,
+): Promise<T> {
+  const folder = configurationFolder(
+    command.optsWithGlobals<GlobalOptions>().config,
+    io.environment,
+  )
+  const lock = await lockFolder(folder, what)
+  try {
+    return await run(folder)
+  } finally {
+    await lock.release()
+  }
+}
+
+export function registerStateCommands(program: Command, io: CliIo): void {
+  const state = program
+    .command('state')
+    .description(
+      "Manage this peer's Raft state offline (the daemon must be stopped): export it, import it, or clean it up. Files use IPFS Cluster's `state export` format (one pin JSON per line).",
+    )
+
+  state
+    .command('export')
+    .description("Write this peer's pinset, in IPFS Cluster's JSON form (one pin per line).")
+    .option('-f, --file <path>', 'write to this file instead of standard output')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  pinraft state export --file pins.json\n  pinraft state export | wc -l',
+    )
+    .action(async (options: { file?: string }, command: Command) => {
+      await withStoppedPeer(command, io, 'export the state', async (folder) => {
+        const configuration = await loadServiceConfiguration(folder, io.environment)
+        if (options.file === undefined) {
+          for await (const pin of exportOfflineState(configuration.raft))
+            io.stdout(`${pinToClusterJson(pin)}\n`)
+          return
+        }
+        // Written aside and renamed, so an interrupted export never leaves half a file.
+        const temporary = `${options.file}.tmp`
+        const handle = await open(temporary, 'w', 0o600)
+        let count = 0
+        try {
+          for await (const pin of exportOfflineState(configuration.raft)) {
+            await handle.write(`${pinToClusterJson(pin)}\n`)
+            count++
+          }
+          await handle.sync()
+        } finally {
+          await handle.close()
+        }
+        await rename(temporary, options.file)
+        io.stderr(`exported ${count} pin${count === 1 ? '' : 's'} to ${options.file}\n`)
+      })
+    })
+
+  state
+    .command('import')
+    .description(
+      "Replace this peer's pinset with the pins of a file (or standard input). The file is validated whole first; the current Raft state is backed up. Every peer of the cluster must import the same file while all of them are stopped.",
+    )
+    .argument('[file]', 'the file to import (standard input when omitted or "-")')
+    .option('-f, --force', 'do not ask for confirmation', false)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  pinraft state import pins.json\n  pinraft state import --force < pins.json',
+    )
+    .action(async (file: string | undefined, options: { force: boolean }, command: Command) => {
+      const fromStdin = file === undefined || file === '-'
+      if (fromStdin && !options.force) {
+        throw new UsageError(
+          'reading the pins from standard input leaves no way to confirm: pass --force',
+        )
+      }
+      await withStoppedPeer(command, io, 'import the state', async (folder) => {
+        const configuration = await loadServiceConfiguration(folder, io.environment)
+        const identity = await loadIdentity(folder)
+        const source = fromStdin ? io.stdin : createReadStream(file)
+        const pins = await importState(source as AsyncIterable<Uint8Array>)
+        if (
+          !options.force &&
+          !(await confirm(
+            io,
+            `This replaces the pinset of this peer with the ${pins.count()} pins of ${file}. The current Raft state is backed up first. Every peer of the cluster must import the same file while all are stopped. Continue?`,
+          ))
+        ) {
+          io.stderr('nothing was changed\n')
+          return
+        }
+        const count = await importOfflineState(configuration.raft, pins.list(), {
+          peers: [identity.peerId],
+        })
+        io.stderr(
+          `imported ${count} pin${count === 1 ? '' : 's'}; start the peer with \`pinraft daemon\`\n`,
+        )
+      })
+    })
+
+  state
+    .command('cleanup')
+    .description(
+      "Move this peer's Raft state to a rotated backup (consensus.raft.backups_rotate are kept), so that it starts empty: for a peer that will join a cluster again, or a fresh start.",
+    )
+    .option('-f, --force', 'do not ask for confirmation', false)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  pinraft state cleanup\n  pinraft --config ./peer2 state cleanup --force',
+    )
+    .action(async (options: { force: boolean }, command: Command) => {
+      await withStoppedPeer(command, io, 'clean up the state', async (folder) => {
+        const configuration = await loadServiceConfiguration(folder, io.environment)
+        if (
+          !options.force &&
+          !(await confirm(
+            io,
+            `This moves the Raft state of this peer (${configuration.raft.dataFolder}) to a backup; the peer starts empty next time. Continue?`,
+          ))
+        ) {
+          io.stderr('nothing was changed\n')
+          return
+        }
+        const backup = await cleanupOfflineState(configuration.raft)
+        io.stderr(
+          backup === null
+            ? 'there was no Raft state to clean up\n'
+            : `the Raft state was moved to ${backup}\n`,
+        )
+      })
+    })
+}

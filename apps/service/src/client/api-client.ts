@@ -1,0 +1,158 @@
+import { ApiResponseError, ApiUnreachableError } from '../errors.ts'
+import type { IdJson } from '../http/id-json.ts'
+
+/** A pin as the API returns it (IPFS Cluster's JSON). */
+export interface PinJson {
+  cid: string
+  name: string
+  mode: string
+  type: string
+  replication_factor_min: number
+  replication_factor_max: number
+  allocations: string[] | null
+  user_allocations: string[] | null
+  expire_at: string
+  metadata: Record<string, string> | null
+  max_depth: number
+  timestamp: string
+  [field: string]: unknown
+}
+
+export interface PinOptions {
+  name?: string
+  mode?: 'recursive' | 'direct'
+  replicationMin?: number
+  replicationMax?: number
+  metadata?: Record<string, string>
+  /** A Go duration (`"24h"`). */
+  expireIn?: string
+}
+
+export interface ApiClientInit {
+  /** `http://127.0.0.1:9094` */
+  readonly baseUrl: string
+  /** `user:password` */
+  readonly basicAuth?: string
+  /** Milliseconds for each request. */
+  readonly timeout?: number
+  readonly fetch?: typeof fetch
+}
+
+/** An HTTP client of the REST API (any IPFS Cluster 1.x compatible peer), for the CLI. */
+export class ApiClient {
+  readonly baseUrl: string
+  readonly #authorization: string | undefined
+  readonly #timeout: number
+  readonly #fetch: typeof fetch
+
+  constructor(init: ApiClientInit) {
+    this.baseUrl = init.baseUrl.replace(/\/+$/, '')
+    this.#authorization =
+      init.basicAuth === undefined
+        ? undefined
+        : `Basic ${Buffer.from(init.basicAuth).toString('base64')}`
+    this.#timeout = init.timeout ?? 60_000
+    this.#fetch = init.fetch ?? fetch
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<Response> {
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(this.#timeout),
+      ...(options?.signal === undefined ? [] : [options.signal]),
+    ])
+    let response: Response
+    try {
+      response = await this.#fetch(`${this.baseUrl}${path}`, {
+        method,
+        signal,
+        headers: this.#authorization === undefined ? {} : { authorization: this.#authorization },
+      })
+    } catch (error) {
+      const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message
+      throw new ApiUnreachableError(
+        `cannot reach the pinraft API at ${this.baseUrl} (${cause}): is \`pinraft daemon\` running there? Point --host at another peer's API otherwise`,
+      )
+    }
+    if (response.ok) return response
+    const text = await response.text()
+    let message = text.trim() || response.statusText
+    try {
+      const body = JSON.parse(text) as { message?: unknown }
+      if (typeof body.message === 'string') message = body.message
+    } catch {
+      // Not JSON: keep the text.
+    }
+    throw new ApiResponseError(response.status, `${response.status}: ${message}`)
+  }
+
+  async #json<T>(method: string, path: string): Promise<T> {
+    const response = await this.#request(method, path)
+    return (await response.json()) as T
+  }
+
+  /** IPFS Cluster streams lists as one JSON value per line (204 when empty). */
+  async #lines<T>(path: string): Promise<T[]> {
+    const response = await this.#request('GET', path)
+    if (response.status === 204) return []
+    const text = await response.text()
+    const values = text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as T)
+    const streamError = response.headers.get('x-stream-error')
+    if (streamError !== null && streamError !== '')
+      throw new ApiResponseError(500, `the stream failed: ${streamError}`)
+    return values
+  }
+
+  id(): Promise<IdJson> {
+    return this.#json('GET', '/id')
+  }
+
+  async version(): Promise<string> {
+    return (await this.#json<{ version: string }>('GET', '/version')).version
+  }
+
+  peers(): Promise<IdJson[]> {
+    return this.#lines('/peers')
+  }
+
+  async removePeer(peerId: string): Promise<void> {
+    await this.#request('DELETE', `/peers/${encodeURIComponent(peerId)}`)
+  }
+
+  pin(cid: string, options: PinOptions = {}): Promise<PinJson> {
+    const query = new URLSearchParams()
+    if (options.name !== undefined) query.set('name', options.name)
+    if (options.mode !== undefined) query.set('mode', options.mode)
+    if (options.replicationMin !== undefined)
+      query.set('replication-min', String(options.replicationMin))
+    if (options.replicationMax !== undefined)
+      query.set('replication-max', String(options.replicationMax))
+    if (options.expireIn !== undefined) query.set('expire-in', options.expireIn)
+    for (const [key, value] of Object.entries(options.metadata ?? {}))
+      query.set(`meta-${key}`, value)
+    const suffix = query.size === 0 ? '' : `?${query.toString()}`
+    return this.#json('POST', `/pins/${encodeURIComponent(cid)}${suffix}`)
+  }
+
+  unpin(cid: string): Promise<PinJson> {
+    return this.#json('DELETE', `/pins/${encodeURIComponent(cid)}`)
+  }
+
+  allocations(): Promise<PinJson[]> {
+    return this.#lines('/allocations')
+  }
+
+  allocation(cid: string): Promise<PinJson> {
+    return this.#json('GET', `/allocations/${encodeURIComponent(cid)}`)
+  }
+
+  async metrics(): Promise<string> {
+    return (await this.#request('GET', '/metrics')).text()
+  }
+}

@@ -1,0 +1,120 @@
+import { hostname } from 'node:os'
+import { defaultRaftConfiguration } from '@pinraft/consensus'
+
+/**
+ * The sections of `service.json` and their keys, in IPFS Cluster's shape: `cluster`,
+ * `consensus.raft`, `api.restapi`. Every key a section accepts has a default here, which also
+ * gives its type to environment overrides.
+ */
+
+export interface ClusterSectionJson {
+  peername: string
+  secret: string
+  listen_multiaddress: string | string[]
+  replication_factor_min: number
+  replication_factor_max: number
+  dial_peer_timeout: string
+}
+
+export interface RestApiSectionJson {
+  http_listen_multiaddress: string
+  ssl_cert_file: string
+  ssl_key_file: string
+  basic_auth_credentials: Record<string, string> | null
+  read_header_timeout: string
+  idle_timeout: string
+  max_header_bytes: number
+  headers: Record<string, string[]>
+}
+
+/** IPFS Cluster listens on every interface for its peers; the API stays on loopback. */
+export const DEFAULT_CLUSTER_LISTEN = '/ip4/0.0.0.0/tcp/9096'
+export const DEFAULT_API_LISTEN = '/ip4/127.0.0.1/tcp/9094'
+
+export function defaultClusterSection(secret: string): ClusterSectionJson {
+  return {
+    peername: hostname(),
+    secret,
+    listen_multiaddress: [DEFAULT_CLUSTER_LISTEN],
+    replication_factor_min: -1,
+    replication_factor_max: -1,
+    dial_peer_timeout: '3s',
+  }
+}
+
+export function defaultRestApiSection(): RestApiSectionJson {
+  return {
+    http_listen_multiaddress: DEFAULT_API_LISTEN,
+    ssl_cert_file: '',
+    ssl_key_file: '',
+    basic_auth_credentials: null,
+    read_header_timeout: '5s',
+    idle_timeout: '2m0s',
+    max_header_bytes: 4096,
+    headers: {},
+  }
+}
+
+export interface ServiceJson {
+  cluster: ClusterSectionJson
+  consensus: { raft: ReturnType<typeof defaultRaftConfiguration> & { data_folder?: string } }
+  api: { restapi: RestApiSectionJson }
+}
+
+/** `service.json` as `pinraft init` writes it: every section with every key at its default. */
+export function defaultServiceJson(secret: string): ServiceJson {
+  return {
+    cluster: defaultClusterSection(secret),
+    consensus: { raft: defaultRaftConfiguration() },
+    api: { restapi: defaultRestApiSection() },
+  }
+}
+
+/** Kind of value a key holds, for environment overrides. */
+export type KeyKind = 'string' | 'number' | 'boolean' | 'list' | 'object'
+
+export interface SectionDescription {
+  /** Dotted name, as written in messages (`consensus.raft`). */
+  readonly name: string
+  readonly path: readonly string[]
+  /** `PINRAFT_CONSENSUS_RAFT_` */
+  readonly environmentPrefix: string
+  readonly keys: Readonly<Record<string, KeyKind>>
+}
+
+function kindOf(value: unknown): KeyKind {
+  if (typeof value === 'string') return 'string'
+  if (typeof value === 'number') return 'number'
+  if (typeof value === 'boolean') return 'boolean'
+  if (Array.isArray(value)) return 'list'
+  return 'object'
+}
+
+function keysOf(defaults: object, extra: Record<string, KeyKind> = {}): Record<string, KeyKind> {
+  const keys: Record<string, KeyKind> = { ...extra }
+  for (const [key, value] of Object.entries(defaults)) keys[key] = kindOf(value)
+  return keys
+}
+
+export function sectionDescriptions(): SectionDescription[] {
+  return [
+    {
+      name: 'cluster',
+      path: ['cluster'],
+      environmentPrefix: 'PINRAFT_CLUSTER_',
+      keys: keysOf(defaultClusterSection(''), { listen_multiaddress: 'list' }),
+    },
+    {
+      name: 'consensus.raft',
+      path: ['consensus', 'raft'],
+      environmentPrefix: 'PINRAFT_CONSENSUS_RAFT_',
+      keys: keysOf(defaultRaftConfiguration(), { data_folder: 'string' }),
+    },
+    {
+      name: 'api.restapi',
+      path: ['api', 'restapi'],
+      environmentPrefix: 'PINRAFT_API_RESTAPI_',
+      keys: keysOf(defaultRestApiSection(), { basic_auth_credentials: 'object' }),
+    },
+  ]
+}

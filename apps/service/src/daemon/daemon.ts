@@ -1,0 +1,328 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { backupAndClean, type Consensus, createConsensus } from '@pinraft/consensus'
+import { type PeerMultiaddr, parsePeerMultiaddr } from '@pinraft/pstoremgr'
+import { loadIdentity } from '../config/identity.ts'
+import {
+  loadServiceConfiguration,
+  type ServiceConfiguration,
+} from '../config/service-configuration.ts'
+import { JoinError, UsageError } from '../errors.ts'
+import type { ApiContext } from '../http/api-context.ts'
+import { idJson } from '../http/id-json.ts'
+import { type ApiServer, startApiServer } from '../http/server.ts'
+import { type Logger, libraryLogger } from '../logging/logger.ts'
+import { serviceVersion } from '../version.ts'
+import { createServiceLibp2p, type ServiceLibp2p } from './libp2p-node.ts'
+import { type FolderLock, lockFolder } from './lock-file.ts'
+import { handleServiceProtocol, requestId, requestJoin } from './service-protocol.ts'
+
+export interface DaemonOptions {
+  readonly folder: string
+  /** `--bootstrap`: join the cluster of one of these peers (multiaddresses with `/p2p/<id>`). */
+  readonly bootstrap: readonly string[]
+  /** `--leave`: leave the cluster on shutdown (sets consensus.raft.leave_on_shutdown). */
+  readonly leave: boolean
+  /** How long joining may take, added and caught up. */
+  readonly joinTimeout: number
+  readonly environment: NodeJS.ProcessEnv
+  readonly logger: Logger
+}
+
+export interface Daemon {
+  readonly peerId: string
+  readonly apiUrl: string
+  readonly consensus: Consensus
+  readonly configuration: ServiceConfiguration
+  /** Resolves when the daemon stopped (by `stop()`, or after this peer was removed). */
+  readonly stopped: Promise<void>
+  /** HTTP, then consensus, then libp2p, then the lock. Calling it again returns the same promise. */
+  stop(): Promise<void>
+}
+
+function parseBootstrap(addresses: readonly string[]): PeerMultiaddr[] {
+  return addresses.map((address) => {
+    let parsed: PeerMultiaddr
+    try {
+      parsed = parsePeerMultiaddr(address, { source: '--bootstrap' })
+    } catch (error) {
+      throw new UsageError((error as Error).message)
+    }
+    if (parsed.peerId === undefined) {
+      throw new UsageError(
+        `--bootstrap ${address} names no peer: give the full multiaddress of a running peer, ending in /p2p/<peer-id> (\`pinraft id\` on that peer prints it)`,
+      )
+    }
+    return parsed
+  })
+}
+
+function joinFailure(
+  reason: string,
+  peerId: string,
+  bootstrap: readonly string[],
+  backup: string | null,
+): JoinError {
+  return new JoinError(
+    [
+      `could not join the cluster: ${reason}`,
+      'To fix it:',
+      `  - check that a peer is running at ${bootstrap.join(', ')} and that this machine can reach it (firewall, address, port);`,
+      '  - check that both peers have the same cluster.secret in service.json (peers with different secrets cannot connect at all);',
+      '  - check that the cluster has a leader (`pinraft peers ls` on that peer).',
+      `Then run \`pinraft daemon --bootstrap ${bootstrap.join(',')}\` again.`,
+      `If this peer (${peerId}) was added but could not catch up, either start it again without --bootstrap to let it catch up, or remove it first with \`pinraft peers rm ${peerId}\` on a running peer.`,
+      ...(backup === null ? [] : [`The previous Raft state of this peer was moved to ${backup}.`]),
+    ].join('\n'),
+  )
+}
+
+/**
+ * Starts a peer the way `ipfs-cluster-service daemon` does: configuration (never written), lock,
+ * libp2p, consensus (staging when bootstrapping), then the HTTP API. On any failure, what was
+ * started is stopped again and the lock released.
+ */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { folder, logger } = options
+  const loaded = await loadServiceConfiguration(folder, options.environment)
+  const configuration: ServiceConfiguration = options.leave
+    ? { ...loaded, raft: { ...loaded.raft, leaveOnShutdown: true } }
+    : loaded
+  if (configuration.environmentOverrides.length > 0) {
+    logger.info(
+      { variables: configuration.environmentOverrides },
+      'configuration overridden from the environment',
+    )
+  }
+  const identity = await loadIdentity(folder)
+  const bootstrap = parseBootstrap(options.bootstrap)
+  const staging = bootstrap.length > 0
+
+  const cleanups: (() => Promise<void>)[] = []
+  const unwind = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((error: unknown) =>
+        logger.error({ err: error }, 'error while stopping'),
+      )
+    }
+    cleanups.length = 0
+  }
+
+  const lock: FolderLock = await lockFolder(folder, 'start the daemon')
+  cleanups.push(() => lock.release())
+  try {
+    let backup: string | null = null
+    if (staging) {
+      // Joining starts from nothing: the old state is kept aside, as IPFS Cluster does.
+      backup = await backupAndClean(
+        configuration.raft.dataFolder,
+        Math.max(1, configuration.raft.backupsRotate),
+      )
+      if (backup !== null)
+        logger.info({ backup }, 'bootstrapping: the previous Raft state was backed up and cleaned')
+    }
+
+    const libp2p: ServiceLibp2p = await createServiceLibp2p(configuration, identity)
+    cleanups.push(async () => {
+      await libp2p.stop()
+    })
+    const pstore = libp2p.services.pstore
+    const addresses = libp2p.getMultiaddrs().map((address) => address.toString())
+    logger.info({ peerId: identity.peerId, addresses }, 'libp2p listening')
+
+    if (staging) {
+      const result = await pstore.importPeers(
+        bootstrap.map((entry) => entry.multiaddr),
+        { connect: true },
+      )
+      for (const failure of result.failures) {
+        logger.warn(
+          { address: failure.multiaddr, error: failure.error.message },
+          'bootstrap peer unreachable',
+        )
+      }
+    } else {
+      void pstore
+        .bootstrap(16)
+        .catch((error: unknown) => logger.warn({ err: error }, 'connecting to known peers failed'))
+    }
+
+    const consensus = await createConsensus({
+      libp2p,
+      configuration: configuration.raft,
+      staging,
+      logger: libraryLogger(logger.child({ component: 'consensus' })),
+    })
+    cleanups.push(() => consensus.shutdown())
+
+    const remoteId = (peerId: string, callOptions?: { signal?: AbortSignal }) =>
+      requestId(libp2p, peerId, {
+        signal: callOptions?.signal ?? AbortSignal.timeout(configuration.raft.networkTimeout),
+      })
+    const peerAddresses = async (peerId: string): Promise<string[]> =>
+      (await pstore.peerAddresses(peerIdFromString(peerId)).catch(() => [])).map((address) =>
+        address.toString(),
+      )
+    const selfAddresses = (): string[] =>
+      libp2p.getMultiaddrs().map((address) => address.toString())
+    const context: ApiContext = {
+      consensus,
+      peername: configuration.cluster.peername,
+      version: serviceVersion,
+      addresses: selfAddresses,
+      peerAddresses,
+      remoteId,
+      replicationFactorMin: configuration.cluster.replicationFactorMin,
+      replicationFactorMax: configuration.cluster.replicationFactorMax,
+      peerTimeout: configuration.raft.networkTimeout,
+      now: () => Date.now(),
+      logger: logger.child({ component: 'http' }),
+    }
+
+    await handleServiceProtocol(
+      libp2p,
+      {
+        join: async (peerId, callOptions) => {
+          await consensus.addPeer(peerId, callOptions)
+          const members = (await consensus.peers()).filter((member) => member !== peerId)
+          const known = await Promise.all(
+            members.map((member) =>
+              member === identity.peerId ? selfAddresses() : peerAddresses(member),
+            ),
+          )
+          return known.flat()
+        },
+        id: async () =>
+          idJson({
+            id: identity.peerId,
+            addresses: selfAddresses(),
+            cluster_peers: await consensus.peers(),
+            version: serviceVersion,
+            peername: configuration.cluster.peername,
+          }),
+      },
+      configuration.raft.networkTimeout + configuration.raft.waitForLeaderTimeout,
+      logger.child({ component: 'service' }),
+    )
+
+    if (staging) {
+      await join(libp2p, consensus, bootstrap, options, backup, identity.peerId)
+    }
+
+    // The peerstore file follows the peerset (IPFS Cluster saves it on every change).
+    const savePeerstore = () => {
+      void consensus
+        .peers()
+        .then((peers) => pstore.savePeerstoreForPeers(peers.map((peer) => peerIdFromString(peer))))
+        .catch((error: unknown) => logger.warn({ err: error }, 'could not save the peerstore file'))
+    }
+    consensus.addEventListener('peer:add', savePeerstore)
+    consensus.addEventListener('peer:remove', savePeerstore)
+
+    const server: ApiServer = await startApiServer(
+      context,
+      configuration.api,
+      logger.child({ component: 'http' }),
+    )
+    cleanups.push(() => server.close())
+
+    let stopping: Promise<void> | undefined
+    let resolveStopped: () => void = () => {}
+    let rejectStopped: (error: Error) => void = () => {}
+    let failure: Error | undefined
+    const stopped = new Promise<void>((resolve, reject) => {
+      resolveStopped = resolve
+      rejectStopped = reject
+    })
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        logger.info('shutting down: HTTP API, then consensus, then libp2p')
+        await unwind()
+        logger.info('stopped')
+        if (failure === undefined) resolveStopped()
+        else rejectStopped(failure)
+      })()
+      return stopping
+    }
+
+    // Fail-stop: after a storage failure (a full disk, say) this peer acknowledges nothing more,
+    // so the daemon exits non-zero and a supervisor can restart it once the cause is fixed.
+    consensus.addEventListener('consensus:failed', (event) => {
+      failure = event.detail.error
+      logger.error({ error: failure.message }, 'consensus failed: stopping the daemon')
+      void stop()
+    })
+
+    consensus.addEventListener('peer:remove', (event) => {
+      if (event.detail.peerId === identity.peerId) {
+        logger.warn('this peer was removed from the cluster: stopping')
+        void stop()
+      }
+    })
+
+    void consensus.ready().then(
+      () => {
+        savePeerstore()
+        logger.info({ peerId: identity.peerId, api: server.url }, '** pinraft peer is READY **')
+      },
+      () => {},
+    )
+    return { peerId: identity.peerId, apiUrl: server.url, consensus, configuration, stopped, stop }
+  } catch (error) {
+    await unwind()
+    throw error
+  }
+}
+
+async function join(
+  libp2p: ServiceLibp2p,
+  consensus: Consensus,
+  bootstrap: readonly PeerMultiaddr[],
+  options: DaemonOptions,
+  backup: string | null,
+  peerId: string,
+): Promise<void> {
+  const { logger } = options
+  const deadline = AbortSignal.timeout(options.joinTimeout)
+  const texts = bootstrap.map((entry) => entry.multiaddr.toString())
+  const reasons: string[] = []
+  let added = false
+  for (const entry of bootstrap) {
+    try {
+      logger.info({ bootstrap: entry.multiaddr.toString() }, 'asking to join the cluster')
+      const members = await requestJoin(libp2p, entry.multiaddr, { signal: deadline })
+      added = true
+      // Connecting to every member lets each learn this peer's addresses (identify), so that
+      // any of them can reach it once it leads.
+      const result = await libp2p.services.pstore.importPeers(members, { connect: true })
+      for (const failure of result.failures) {
+        logger.warn(
+          { address: failure.multiaddr, error: failure.error.message },
+          'could not connect to a member',
+        )
+      }
+      break
+    } catch (error) {
+      reasons.push(`${entry.multiaddr.toString()}: ${(error as Error).message}`)
+      if (deadline.aborted) break
+    }
+  }
+  if (!added) {
+    throw joinFailure(
+      `no bootstrap peer added this peer (${reasons.join('; ') || 'timed out'})`,
+      peerId,
+      texts,
+      backup,
+    )
+  }
+  logger.info('added to the cluster; catching up with the leader')
+  try {
+    await consensus.ready({ signal: deadline })
+  } catch {
+    throw joinFailure(
+      `this peer was added but did not become a voter caught up with the leader within ${options.joinTimeout / 1000}s`,
+      peerId,
+      texts,
+      backup,
+    )
+  }
+}

@@ -1,0 +1,33 @@
+import type { AbortOptions, Consensus } from '@pinraft/consensus'
+import type { Logger } from '../logging/logger.ts'
+import type { IdJson } from './id-json.ts'
+
+/**
+ * What the HTTP API needs from the running peer. The daemon builds it from libp2p and
+ * consensus; route tests hand in an in-memory consensus.
+ */
+export interface ApiContext {
+  readonly consensus: Consensus
+  readonly peername: string
+  readonly version: string
+  /** This peer's libp2p addresses, each ending in `/p2p/<id>`. */
+  addresses(): string[]
+  /** The addresses this peer knows for another peer, each ending in `/p2p/<id>`. */
+  peerAddresses(peerId: string): Promise<string[]>
+  /** Another peer's ID as that peer reports it (over libp2p); rejects when it cannot be asked. */
+  remoteId(peerId: string, options?: AbortOptions): Promise<IdJson>
+  /** Applied to pins submitted with a replication factor of 0 (IPFS Cluster's behaviour). */
+  readonly replicationFactorMin: number
+  readonly replicationFactorMax: number
+  /** How long `/peers` waits for each peer's ID. */
+  readonly peerTimeout: number
+  /** Clock for `expire-in` and pin timestamps (milliseconds since the epoch). */
+  now(): number
+  readonly logger: Logger
+}
+
+/** The options of the API plugin that come from `api.restapi`. */
+export interface ApiOptions {
+  readonly basicAuthCredentials?: Readonly<Record<string, string>> | null
+  readonly headers?: Readonly<Record<string, readonly string[]>>
+}

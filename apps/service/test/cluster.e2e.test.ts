@@ -1,0 +1,304 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ApiClient } from '../src/client/api-client.ts'
+import {
+  cidFor,
+  type DaemonProcess,
+  freePort,
+  runPinraft,
+  spawnDaemon,
+  waitFor,
+} from './support/processes.ts'
+
+/**
+ * Three real `pinraft daemon` processes on 127.0.0.1, from fresh `pinraft init` folders: one
+ * starts the cluster, two join it with --bootstrap; then pins through a follower, the leader is
+ * SIGKILLed and restarted, the state is exported and re-imported, and a peer is removed. The
+ * steps build on each other, so the tests run in order.
+ */
+
+interface Peer {
+  readonly name: string
+  readonly folder: string
+  readonly clusterPort: number
+  readonly apiPort: number
+  readonly environment: NodeJS.ProcessEnv
+  readonly client: ApiClient
+  peerId: string
+  daemon?: DaemonProcess
+}
+
+const secret = randomBytes(32).toString('hex')
+let root: string
+const peers: Peer[] = []
+/** Every pin a peer acknowledged (200), by CID. */
+const acknowledged = new Set<string>()
+let nextCid = 0
+
+function address(peer: Peer): string {
+  return `/ip4/127.0.0.1/tcp/${peer.clusterPort}/p2p/${peer.peerId}`
+}
+
+function start(peer: Peer, extra: string[] = []): void {
+  peer.daemon = spawnDaemon(['--config', peer.folder, 'daemon', ...extra], peer.environment)
+}
+
+async function metric(peer: Peer, name: string): Promise<number | undefined> {
+  const text = await peer.client.metrics()
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `))
+  return line === undefined ? undefined : Number(line.split(' ')[1])
+}
+
+async function waitReady(peer: Peer, timeout = 20_000): Promise<void> {
+  try {
+    await waitFor(
+      `${peer.name} to be ready`,
+      async () => ((await metric(peer, 'pinraft_consensus_ready')) === 1 ? true : undefined),
+      timeout,
+    )
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}\n--- ${peer.name} output ---\n${peer.daemon?.output().slice(-4000)}`,
+    )
+  }
+}
+
+async function stop(peer: Peer, signal: NodeJS.Signals): Promise<number | null> {
+  const daemon = peer.daemon
+  if (daemon === undefined) return null
+  daemon.child.kill(signal)
+  const code = await Promise.race([
+    daemon.exited,
+    new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 15_000)),
+  ])
+  if (code === 'timeout') {
+    daemon.child.kill('SIGKILL')
+    throw new Error(`${peer.name} did not stop after ${signal}\n${daemon.output().slice(-4000)}`)
+  }
+  peer.daemon = undefined
+  return code
+}
+
+async function leaderOf(candidates: Peer[]): Promise<Peer> {
+  return waitFor(
+    'a leader',
+    async () => {
+      for (const peer of candidates) {
+        if ((await metric(peer, 'pinraft_raft_leader').catch(() => 0)) === 1) return peer
+      }
+      return undefined
+    },
+    15_000,
+  )
+}
+
+/** Pins a new CID through `peer`, retrying (bounded) while the cluster has no leader. */
+async function pinThrough(peer: Peer): Promise<string> {
+  const cid = await cidFor(nextCid++)
+  await waitFor(
+    `pin ${cid} through ${peer.name}`,
+    async () => {
+      await peer.client.pin(cid, { name: `pin ${nextCid}` })
+      return true
+    },
+    15_000,
+    200,
+  )
+  acknowledged.add(cid)
+  return cid
+}
+
+async function pinsOn(peer: Peer): Promise<Set<string>> {
+  return new Set((await peer.client.allocations()).map((pin) => pin.cid))
+}
+
+async function diagnostics(): Promise<string> {
+  const parts: string[] = []
+  for (const peer of peers) {
+    const metrics = await peer.client.metrics().catch((error: Error) => error.message)
+    const pins = await pinsOn(peer).catch(() => new Set<string>())
+    parts.push(
+      `--- ${peer.name} (${peer.peerId}): ${pins.size} pins, missing ${[...acknowledged].filter((cid) => !pins.has(cid)).length}`,
+      metrics
+        .split('\n')
+        .filter((line) => line.startsWith('pinraft_') && !line.includes('latency'))
+        .join(' '),
+      peer.daemon?.output().slice(-3000) ?? '(not running)',
+    )
+  }
+  return parts.join('\n')
+}
+
+async function expectAllPinsEverywhere(on: Peer[]): Promise<void> {
+  for (const peer of on) {
+    try {
+      await waitFor(
+        `every acknowledged pin on ${peer.name}`,
+        async () => {
+          const pins = await pinsOn(peer)
+          return [...acknowledged].every((cid) => pins.has(cid)) ? true : undefined
+        },
+        15_000,
+      )
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${await diagnostics()}`)
+    }
+  }
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'pinraft-e2e-'))
+  for (const name of ['alpha', 'beta', 'gamma']) {
+    const [clusterPort, apiPort] = [await freePort(), await freePort()]
+    const folder = join(root, name)
+    const environment: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: root,
+      PINRAFT_SECRET: secret,
+      PINRAFT_LOG_LEVEL: 'info',
+      PINRAFT_CLUSTER_PEERNAME: name,
+      PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${clusterPort}`,
+      PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${apiPort}`,
+      // Fast, but not twitchy, timings for a shared 2-core machine.
+      PINRAFT_CONSENSUS_RAFT_HEARTBEAT_TIMEOUT: '300ms',
+      PINRAFT_CONSENSUS_RAFT_ELECTION_TIMEOUT: '300ms',
+      PINRAFT_CONSENSUS_RAFT_LEADER_LEASE_TIMEOUT: '150ms',
+      PINRAFT_CONSENSUS_RAFT_WAIT_FOR_LEADER_TIMEOUT: '5s',
+      PINRAFT_CONSENSUS_RAFT_NETWORK_TIMEOUT: '5s',
+    }
+    const init = await runPinraft(['--config', folder, 'init'], environment)
+    expect(init.code, init.stderr).toBe(0)
+    const identity = JSON.parse(await readFile(join(folder, 'identity.json'), 'utf8')) as {
+      id: string
+    }
+    peers.push({
+      name,
+      folder,
+      clusterPort,
+      apiPort,
+      environment,
+      peerId: identity.id,
+      client: new ApiClient({ baseUrl: `http://127.0.0.1:${apiPort}`, timeout: 10_000 }),
+    })
+  }
+}, 60_000)
+
+afterAll(async () => {
+  for (const peer of peers) {
+    if (peer.daemon !== undefined) {
+      peer.daemon.child.kill('SIGKILL')
+      await peer.daemon.exited
+    }
+  }
+  if (root !== undefined) await rm(root, { recursive: true, force: true })
+})
+
+describe('a three-peer cluster of pinraft daemons', { timeout: 45_000 }, () => {
+  it('starts a cluster on one peer and bootstraps the other two into it', async () => {
+    const [alpha, beta, gamma] = peers as [Peer, Peer, Peer]
+    start(alpha)
+    await waitReady(alpha)
+    start(beta, ['--bootstrap', address(alpha)])
+    await waitReady(beta)
+    start(gamma, ['--bootstrap', address(alpha)])
+    await waitReady(gamma)
+    for (const peer of peers) {
+      const ids = await peer.client.peers()
+      expect(ids.map((id) => id.id).sort()).toEqual(peers.map((each) => each.peerId).sort())
+      expect(
+        ids.filter((id) => id.error !== '').map((id) => `${peer.name} -> ${id.id}: ${id.error}`),
+      ).toEqual([])
+    }
+  })
+
+  it('pins through a follower, and every peer gets the pin', async () => {
+    const leader = await leaderOf(peers)
+    const follower = peers.find((peer) => peer !== leader)!
+    // Once through the CLI, as an operator would.
+    const cid = await cidFor(nextCid++)
+    const cli = await runPinraft(
+      [
+        'pin',
+        'add',
+        cid,
+        '--name',
+        'from the cli',
+        '--host',
+        `/ip4/127.0.0.1/tcp/${follower.apiPort}`,
+        '--enc',
+        'json',
+      ],
+      follower.environment,
+    )
+    expect(cli.code, cli.stderr).toBe(0)
+    expect(JSON.parse(cli.stdout)).toMatchObject({ cid, name: 'from the cli' })
+    acknowledged.add(cid)
+    for (let count = 0; count < 4; count++) await pinThrough(follower)
+    await expectAllPinsEverywhere(peers)
+  })
+
+  it('keeps every acknowledged pin when the leader is SIGKILLed and restarted', async () => {
+    const leader = await leaderOf(peers)
+    expect(await stop(leader, 'SIGKILL')).not.toBe(0)
+    const survivors = peers.filter((peer) => peer !== leader)
+    for (let count = 0; count < 5; count++) await pinThrough(survivors[count % 2]!)
+    start(leader)
+    await waitReady(leader)
+    await pinThrough(leader)
+    await expectAllPinsEverywhere(peers)
+  })
+
+  it('exports the state, and a re-import of it on every stopped peer restores the same pinset', async () => {
+    for (const peer of peers) expect(await stop(peer, 'SIGTERM')).toBe(0)
+    const exportFile = join(root, 'export.json')
+    const exported = await runPinraft(
+      ['--config', peers[0]!.folder, 'state', 'export', '--file', exportFile],
+      peers[0]!.environment,
+    )
+    expect(exported.code, exported.stderr).toBe(0)
+    const lines = (await readFile(exportFile, 'utf8')).trim().split('\n')
+    expect(new Set(lines.map((line) => (JSON.parse(line) as { cid: string }).cid))).toEqual(
+      acknowledged,
+    )
+    for (const peer of peers) {
+      const imported = await runPinraft(
+        ['--config', peer.folder, 'state', 'import', exportFile, '--force'],
+        peer.environment,
+      )
+      expect(imported.code, imported.stderr).toBe(0)
+    }
+    for (const peer of peers) start(peer)
+    for (const peer of peers) await waitReady(peer)
+    for (const peer of peers) expect(await pinsOn(peer)).toEqual(acknowledged)
+    await pinThrough(peers[1]!)
+    await expectAllPinsEverywhere(peers)
+  })
+
+  it('removes a peer: it leaves the peerset and its daemon stops', async () => {
+    const [alpha, , gamma] = peers as [Peer, Peer, Peer]
+    const removed = await runPinraft(
+      ['peers', 'rm', gamma.peerId, '--host', `/ip4/127.0.0.1/tcp/${alpha.apiPort}`],
+      alpha.environment,
+    )
+    expect(removed.code, removed.stderr).toBe(0)
+    const remaining = [peers[0]!, peers[1]!].map((peer) => peer.peerId).sort()
+    await waitFor(
+      'the peerset without gamma',
+      async () => {
+        const ids = (await alpha.client.peers()).map((id) => id.id).sort()
+        return JSON.stringify(ids) === JSON.stringify(remaining) ? true : undefined
+      },
+      10_000,
+    )
+    const code = await Promise.race([
+      gamma.daemon!.exited,
+      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 15_000)),
+    ])
+    expect(code).toBe(0)
+    gamma.daemon = undefined
+    await pinThrough(alpha)
+  })
+})
