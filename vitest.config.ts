@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config'
 // package's own `test` script (run by turbo) runs just its project.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*'],
+    projects: ['packages/*', 'apps/*', 'tests/*'],
   },
 })

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import { bridge, type Grudge, isolate, ring, split, visibleFrom } from '../src/partitions.ts'
+
+function symmetric(grudge: Grudge): boolean {
+  return grudge.every((blocked, node) => blocked.every((other) => grudge[other]!.includes(node)))
+}
+
+describe('partition shapes', () => {
+  it('isolates one node from all others', () => {
+    const grudge = isolate(5, 2)
+    expect(grudge[2]).toEqual([0, 1, 3, 4])
+    expect(grudge[0]).toEqual([2])
+    expect(symmetric(grudge)).toBe(true)
+  })
+
+  it('splits a minority from a majority', () => {
+    const grudge = split(5, [0, 3])
+    expect(visibleFrom(grudge, 0)).toEqual([0, 3])
+    expect(visibleFrom(grudge, 1)).toEqual([1, 2, 4])
+    expect(symmetric(grudge)).toBe(true)
+  })
+
+  it('lets the bridge node see both halves, which do not see each other', () => {
+    const grudge = bridge(5, 4)
+    expect(visibleFrom(grudge, 4)).toEqual([0, 1, 2, 3, 4])
+    expect(visibleFrom(grudge, 0)).toEqual([0, 1, 4])
+    expect(visibleFrom(grudge, 2)).toEqual([2, 3, 4])
+    expect(symmetric(grudge)).toBe(true)
+  })
+
+  it('gives every node of a ring a different majority', () => {
+    const grudge = ring(5)
+    const majorities = grudge.map((_, node) => visibleFrom(grudge, node).join(','))
+    expect(new Set(majorities).size).toBe(5)
+    for (let node = 0; node < 5; node++) expect(visibleFrom(grudge, node)).toHaveLength(3)
+    expect(symmetric(grudge)).toBe(true)
+  })
+})
