@@ -79,7 +79,7 @@ try {
     const survivor = cluster.running().find((peer) => peer !== current) as TestPeer
     const began = performance.now()
     await current.libp2p.stop() // the network goes first: nothing more leaves this peer
-    void current.consensus.shutdown().catch(() => {})
+    const stopping = current.consensus.shutdown().catch(() => {})
     for (;;) {
       try {
         await survivor.consensus.logPin(
@@ -92,6 +92,7 @@ try {
       }
     }
     failovers.push(performance.now() - began)
+    await stopping // its store must be closed before it restarts on the same folder
     const restarted = await cluster.start({
       key: current.key,
       folder: current.folder,
