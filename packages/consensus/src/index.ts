@@ -6,7 +6,7 @@ export {
   raftTimings,
   resolveRaftConfiguration,
 } from './configuration/configuration.ts'
-export { formatDuration, parseDuration } from './configuration/duration.ts'
+export { formatDuration, parseDuration, parseGoDuration } from './configuration/duration.ts'
 export type {
   AbortOptions,
   Consensus,

@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises'
+import { parseGoDuration } from '@pinraft/consensus'
 import type { Command } from 'commander'
-import { parseGoDuration } from '../config/duration.ts'
 import { initializeFolder } from '../config/initialize.ts'
 import { configurationFolder, servicePath } from '../config/paths.ts'
 import { startDaemon } from '../daemon/daemon.ts'

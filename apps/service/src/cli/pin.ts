@@ -1,5 +1,5 @@
+import { parseGoDuration } from '@pinraft/consensus'
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import { parseGoDuration } from '../config/duration.ts'
 import { apiClient, type ClientOptions, withClientOptions } from './client-options.ts'
 import { formatPin, output } from './format.ts'
 import type { CliIo } from './io.ts'

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
 import {
+  parseGoDuration,
   type RaftConfiguration,
   type RaftConfigurationJson,
   resolveRaftConfiguration,
 } from '@pinraft/consensus'
 import { ConfigurationError, ConfigurationMissingError } from '../errors.ts'
-import { parseGoDuration } from './duration.ts'
 import { applyEnvironmentOverrides } from './environment.ts'
 import { type TcpAddress, tcpAddressFromMultiaddr } from './listen-address.ts'
 import { checkOldKeys } from './old-keys.ts'

@@ -1,5 +1,5 @@
+import { parseGoDuration } from '@pinraft/consensus'
 import type { PinInput } from '@pinraft/state-pinset'
-import { parseGoDuration } from '../config/duration.ts'
 import { InvalidParameterError } from '../errors.ts'
 
 /** The query of `POST /pins/{cid}` after schema validation (integers already coerced). */
