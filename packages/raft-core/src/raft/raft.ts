@@ -204,8 +204,11 @@ export class Raft {
     this.reset(this.term)
     this.leader = this.id
     this.role = 'leader'
-    for (const id of members(this.configuration)) {
-      this.progress.set(id, this.newProgress())
+    this.trackReplicationMembers()
+    if (!this.configuration.voters.includes(this.id)) {
+      // Elected under the committed configuration while its log already removes it: it only
+      // finishes its removal (see electionVoters).
+      this.removingSelf = true
     }
     const own = this.progress.get(this.id)
     if (own !== undefined) {
