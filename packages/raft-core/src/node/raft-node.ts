@@ -415,7 +415,8 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
       while (this.running && this.raw?.hasReady()) {
         const ready = this.raw.ready()
         try {
-          await this.handleReady(ready)
+          const pending = this.handleReady(ready)
+          if (pending !== undefined) await pending
         } catch (error) {
           this.fail(error)
           return
@@ -429,11 +430,21 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     } while (this.loopAgain && this.running)
   }
 
-  private async handleReady(ready: Ready): Promise<void> {
-    const { logStore, stableStore } = this.components
+  /**
+   * Does what `ready` asks. Returns a promise only when something must be waited for (a
+   * snapshot to install, a write to the disk): a Ready that only carries messages or committed
+   * entries is handled without yielding, which keeps a round of Raft short.
+   */
+  private handleReady(ready: Ready): Promise<void> | undefined {
     if (ready.snapshot !== undefined) {
-      await this.installSnapshot(ready.snapshot)
+      const snapshot = ready.snapshot
+      return this.installSnapshot(snapshot).then(() => this.persistAndFinish(ready))
     }
+    return this.persistAndFinish(ready)
+  }
+
+  private persistAndFinish(ready: Ready): Promise<void> | undefined {
+    const { logStore, stableStore } = this.components
     // A leader's appends and heartbeats leave before its own write (thesis §10.2.1): followers
     // persist before they acknowledge, and the leader counts its own copy only once durable.
     // Everything else (votes, acknowledgements) waits for the disk.
@@ -465,9 +476,17 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
         )
       }
     }
+    if (writes.length === 0) {
+      this.finishReady(ready, late)
+      return undefined
+    }
     // Issued together, so a store with group commit makes them durable with one sync.
-    await Promise.all(writes)
-    // Everything the other messages depend on is durable now.
+    const durable = writes.length === 1 ? (writes[0] as Promise<void>) : Promise.all(writes)
+    return durable.then(() => this.finishReady(ready, late))
+  }
+
+  /** Everything the remaining messages depend on is durable: send them, then apply. */
+  private finishReady(ready: Ready, late: readonly Message[]): void {
     const messages: Message[] = []
     for (const message of late) {
       if (message.type === 'snapshot') {

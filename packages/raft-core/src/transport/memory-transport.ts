@@ -58,8 +58,8 @@ export class MemoryNetwork {
   }
 
   canReach(from: NodeId, to: NodeId): boolean {
-    if (this.isolated.has(from) || this.isolated.has(to)) return false
-    if (this.cut.has(linkKey(from, to))) return false
+    if (this.isolated.size > 0 && (this.isolated.has(from) || this.isolated.has(to))) return false
+    if (this.cut.size > 0 && this.cut.has(linkKey(from, to))) return false
     const target = this.transports.get(to)
     return target !== undefined && target.handler !== undefined
   }
