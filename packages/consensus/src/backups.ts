@@ -1,11 +1,12 @@
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 /**
  * Moves `folder` aside as the newest backup and keeps at most `keep` backups (IPFS Cluster's
  * CleanupRaft with `backups_rotate`): `raft` becomes `raft.old.0`, the previous `raft.old.0`
  * becomes `raft.old.1`, and so on; the oldest beyond `keep` are deleted. With `keep` 0 the
- * folder is deleted. Does nothing when the folder does not exist.
+ * folder's contents are deleted. Does nothing when the folder does not exist. Returns the
+ * backup's path, or null when none was made.
  */
 export async function backupAndClean(folder: string, keep: number): Promise<string | null> {
   try {
@@ -14,7 +15,7 @@ export async function backupAndClean(folder: string, keep: number): Promise<stri
     return null
   }
   if (keep === 0) {
-    await rm(folder, { recursive: true, force: true })
+    await emptyFolder(folder)
     return null
   }
   const parent = dirname(folder)
@@ -32,8 +33,24 @@ export async function backupAndClean(folder: string, keep: number): Promise<stri
       await rename(from, join(parent, `${prefix}${generation + 1}`))
     }
   }
-  await mkdir(parent, { recursive: true })
   const backup = join(parent, `${prefix}0`)
-  await rename(folder, backup)
+  try {
+    await rename(folder, backup)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    // A data folder that is a mount point (its own volume) cannot be renamed (EBUSY), nor moved
+    // to another filesystem (EXDEV): copy it out, then empty it in place.
+    if (code !== 'EBUSY' && code !== 'EXDEV' && code !== 'EPERM') throw error
+    await cp(folder, backup, { recursive: true, errorOnExist: true, force: false })
+    await emptyFolder(folder)
+  }
   return backup
+}
+
+/** Removes everything inside `folder`, keeping the folder itself (it may be a mount point). */
+async function emptyFolder(folder: string): Promise<void> {
+  for (const entry of await readdir(folder)) {
+    await rm(join(folder, entry), { recursive: true, force: true })
+  }
+  await mkdir(folder, { recursive: true })
 }
