@@ -533,70 +533,20 @@ describe('membership changes (thesis §4)', () => {
     })
   })
 
-  it('a leader whose removal did not replicate before it crashed can still win under the committed configuration, and only finishes its removal', () => {
-    // Two voters; node 1 appended its own removal (index 2) and crashed before node 2 had it.
-    // Node 2 cannot win without node 1's vote (node 1's log is longer), and node 1's latest
-    // configuration no longer has it: without the committed-configuration rule, stuck forever.
-    const options: TestOptions = { preVote: false }
-    const removal: Entry = {
-      index: 2,
-      term: 1,
-      type: 'configuration',
-      data: encodeConfigurationChange({ type: 'remove', node: '1' }),
+  it('a leader cannot remove itself from a two-voter cluster (it must hand over first)', () => {
+    // Had it appended its removal and crashed before node 2 had it, node 2 could never be
+    // elected and node 1 could not campaign: stuck for good.
+    const cluster = clusterLedBy1(['1', '2'])
+    const leader = cluster.node('1')
+    let caught: unknown
+    try {
+      leader.proposeConfigurationChange({ type: 'remove', node: '1' })
+    } catch (error) {
+      caught = error
     }
-    const cluster = new RawCluster()
-    cluster.add(
-      newRawNode(
-        '1',
-        storedState({ voters: ['1', '2'], entries: [entry(1, 1), removal], term: 1, commit: 1 }),
-        options,
-      ),
-    )
-    cluster.add(
-      newRawNode(
-        '2',
-        storedState({ voters: ['1', '2'], entries: [entry(1, 1)], term: 1, commit: 1 }),
-        options,
-      ),
-    )
-    const one = cluster.node('1')
-    expect(one.raft.configuration.voters).toEqual(['2'])
-    one.campaign()
-    cluster.stabilize()
-    // It led only to commit its removal, then handed over to node 2.
-    expect(cluster.node('2').raft.role).toBe('leader')
-    expect(cluster.node('2').raft.configuration.voters).toEqual(['2'])
-    expect(cluster.node('2').raft.log.committed).toBeGreaterThanOrEqual(2)
-    expect(one.raft.role).toBe('follower')
-  })
-
-  it('a leader elected while its log removes it accepts no proposals', () => {
-    const removal: Entry = {
-      index: 2,
-      term: 1,
-      type: 'configuration',
-      data: encodeConfigurationChange({ type: 'remove', node: '1' }),
-    }
-    const cluster = new RawCluster()
-    cluster.add(
-      newRawNode(
-        '1',
-        storedState({ voters: ['1', '2'], entries: [entry(1, 1), removal], term: 1, commit: 1 }),
-        { preVote: false },
-      ),
-    )
-    cluster.add(
-      newRawNode(
-        '2',
-        storedState({ voters: ['1', '2'], entries: [entry(1, 1)], term: 1, commit: 1 }),
-        { preVote: false },
-      ),
-    )
-    cluster.drop = (message) => message.from === '1' && message.type === 'append'
-    cluster.node('1').campaign()
-    cluster.stabilize()
-    expect(cluster.node('1').raft.role).toBe('leader')
-    expect(errorName(() => cluster.node('1').propose([data('x')]))).toBe('ProposalDroppedError')
+    expect((caught as Error).name).toBe('ConfigurationChangeError')
+    expect((caught as Error).message).toMatch(/transfer leadership/)
+    expect(leader.raft.configuration.voters).toEqual(['1', '2'])
   })
 
   it('a node removed from the configuration never campaigns', () => {

@@ -218,3 +218,19 @@ describe('RaftNode limits', () => {
     expect(leader.node.status().lastIndex).toBe(before)
   })
 })
+
+describe('RaftNode membership', () => {
+  it('removing the leader of a two-voter cluster hands leadership over first, and the new leader removes it', async () => {
+    cluster = new TestCluster()
+    await cluster.bootstrap(['a', 'b'])
+    const leader = await cluster.waitForLeader()
+    const other = cluster.get(leader.id === 'a' ? 'b' : 'a')
+    const error = await cluster.settle(leader.node.removeServer(leader.id)).catch((e: unknown) => e)
+    expect((error as Error).name).toBe('NotLeaderError')
+    expect((error as { leader: string }).leader).toBe(other.id)
+    await cluster.until(() => other.node.role === 'leader')
+    await cluster.settle(other.node.removeServer(leader.id))
+    expect(other.node.configuration.voters).toEqual([other.id])
+    await cluster.settle(other.node.propose(put('still', 'works')))
+  })
+})

@@ -952,7 +952,19 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
    * down once the change commits. Removing an absent member changes nothing; removing the last
    * voter is refused.
    */
-  removeServer(id: NodeId, options?: AbortOptions): Promise<void> {
+  async removeServer(id: NodeId, options?: AbortOptions): Promise<void> {
+    const raft = this.rawNode().raft
+    const voters = raft.configuration.voters
+    if (id === this.id && raft.role === 'leader' && voters.length === 2 && voters.includes(id)) {
+      // A two-voter cluster's leader may not remove itself (raft-core refuses: a crash at the
+      // wrong moment would leave the other voter unelectable). Hand over first; the removal is
+      // then the new leader's to make, and NotLeaderError names it.
+      const successor = await this.transferLeadership(undefined, options)
+      throw new NotLeaderError(
+        successor,
+        `removing ${id} (leadership was handed to ${successor} first)`,
+      )
+    }
     return this.changeConfiguration({ type: 'remove', node: id }, options)
   }
 

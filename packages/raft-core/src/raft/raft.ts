@@ -125,23 +125,14 @@ export class Raft {
     return { term: this.term, vote: this.vote, commit: this.log.committed }
   }
 
-  /** Whether this node may become leader: only voters campaign (paper §5.2, thesis §4.2.1). */
-  promotable(): boolean {
-    return this.electionVoters().includes(this.id)
-  }
-
   /**
-   * The voters an election of this node counts: those of the latest configuration, unless that
-   * configuration removes this node while the committed one still has it. Then the committed one:
-   * a leader that proposed its own removal and crashed before it replicated must still be able
-   * to win, commit its removal and hand over, or a two-voter cluster would be stuck for good.
-   * The two configurations differ by one server, so their majorities overlap (thesis §4.1).
+   * Whether this node may become leader: only voters of the latest configuration in its log
+   * campaign, and only its voters are counted (paper §5.2, thesis §4.1). Falling back to an
+   * older configuration is unsafe: this node's idea of what is committed may be stale by
+   * several changes, whose majorities need not overlap (the simulation found such a case).
    */
-  private electionVoters(): readonly NodeId[] {
-    const latest = this.configuration.voters
-    if (latest.includes(this.id)) return latest
-    const committed = this.log.configurations.at(this.log.committed).voters
-    return committed.includes(this.id) ? committed : latest
+  promotable(): boolean {
+    return this.configuration.voters.includes(this.id)
   }
 
   // ---------------------------------------------------------------------------------------
@@ -205,11 +196,6 @@ export class Raft {
     this.leader = this.id
     this.role = 'leader'
     this.trackReplicationMembers()
-    if (!this.configuration.voters.includes(this.id)) {
-      // Elected under the committed configuration while its log already removes it: it only
-      // finishes its removal (see electionVoters).
-      this.removingSelf = true
-    }
     const own = this.progress.get(this.id)
     if (own !== undefined) {
       own.match = this.log.stableIndex
@@ -320,7 +306,7 @@ export class Raft {
       electionTerm = this.term
     }
     this.votes.set(this.id, true)
-    const result = voteResult(this.electionVoters(), this.votes)
+    const result = voteResult(this.configuration.voters, this.votes)
     if (result === 'won') {
       // A single voter wins at once.
       if (type === 'pre-vote') {
@@ -330,7 +316,7 @@ export class Raft {
       }
       return
     }
-    for (const id of this.electionVoters()) {
+    for (const id of this.configuration.voters) {
       if (id === this.id) continue
       this.send({
         type,
@@ -523,7 +509,7 @@ export class Raft {
       return
     }
     this.votes.set(message.from, !message.reject)
-    const result = voteResult(this.electionVoters(), this.votes)
+    const result = voteResult(this.configuration.voters, this.votes)
     if (result === 'won') {
       if (this.role === 'pre-candidate') {
         this.runElection('vote', false)
@@ -923,6 +909,19 @@ export class Raft {
     if (change.type === 'bootstrap') {
       throw new ConfigurationChangeError(
         'bootstrap is only valid as the first entry of a new cluster',
+      )
+    }
+    if (
+      change.type === 'remove' &&
+      change.node === this.id &&
+      this.configuration.voters.length === 2 &&
+      this.configuration.voters.includes(this.id)
+    ) {
+      // If this leader appended its own removal and crashed before the other voter had it, the
+      // other could never be elected (its log is shorter) and this one may not campaign (it is
+      // removed in its own log): the two-voter cluster would be stuck for good.
+      throw new ConfigurationChangeError(
+        'a leader cannot remove itself from a two-voter cluster: transfer leadership to the other voter first, then remove this node there',
       )
     }
     if (this.pendingConfigurationIndex > this.log.committed) {
