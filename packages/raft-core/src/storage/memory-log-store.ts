@@ -1,6 +1,7 @@
 import type { AbortOptions } from '../abort.ts'
-import { AbortedError, LogRangeError, StorageFailedError } from '../errors.ts'
+import { AbortedError, LogRangeError } from '../errors.ts'
 import type { Entry } from '../types.ts'
+import { FailStopStore } from './fail-stop.ts'
 import type { LogStore } from './log-store.ts'
 
 /**
@@ -10,25 +11,12 @@ import type { LogStore } from './log-store.ts'
  * `failNext()` / `fail()` inject a write failure; like a durable store, the store then refuses
  * every later mutation with a `StorageFailedError` (fail-stop). Reads keep working.
  */
-export class MemoryLogStore implements LogStore {
+export class MemoryLogStore extends FailStopStore implements LogStore {
   // Invariant: #entries[i].index === #entries[0].index + i (contiguous).
   #entries: Entry[] = []
-  #failure: Error | undefined
-  #pendingFailure: Error | undefined
 
-  /** Makes the next mutation fail with `cause`, and the store fail-stop from then on. */
-  failNext(cause: Error = new Error('injected failure')): void {
-    this.#pendingFailure = cause
-  }
-
-  /** Makes the store fail-stop now, as if a write had just failed with `cause`. */
-  fail(cause: Error = new Error('injected failure')): void {
-    this.#failure ??= cause
-  }
-
-  /** The error that made the store fail-stop, if any. */
-  get failure(): Error | undefined {
-    return this.#failure
+  constructor() {
+    super('log store')
   }
 
   async firstIndex(options?: AbortOptions): Promise<number> {
@@ -61,11 +49,11 @@ export class MemoryLogStore implements LogStore {
 
   async append(entries: readonly Entry[], options?: AbortOptions): Promise<void> {
     checkSignal(options)
-    this.#checkWritable()
+    this.checkWritable()
     const first = this.#entries[0]?.index ?? 0
     const last = this.#entries.at(-1)?.index ?? 0
     checkLogAppend(entries, first, last)
-    this.#maybeFail()
+    this.takeInjectedFailure()
     if (entries.length === 0) return
     const start = entries[0]!.index
     const kept = this.#entries.length === 0 ? 0 : Math.max(0, start - first)
@@ -76,40 +64,20 @@ export class MemoryLogStore implements LogStore {
 
   async truncateSuffix(from: number, options?: AbortOptions): Promise<void> {
     checkSignal(options)
-    this.#checkWritable()
+    this.checkWritable()
     checkIndex(from, 'from')
-    this.#maybeFail()
+    this.takeInjectedFailure()
     const first = this.#entries[0]?.index ?? 0
     this.#entries = this.#entries.slice(0, Math.max(0, from - first))
   }
 
   async truncatePrefix(through: number, options?: AbortOptions): Promise<void> {
     checkSignal(options)
-    this.#checkWritable()
+    this.checkWritable()
     checkIndex(through, 'through')
-    this.#maybeFail()
+    this.takeInjectedFailure()
     const first = this.#entries[0]?.index ?? 0
     this.#entries = this.#entries.slice(Math.max(0, through - first + 1))
-  }
-
-  #checkWritable(): void {
-    if (this.#failure !== undefined) {
-      throw new StorageFailedError(
-        `the log store failed earlier (${this.#failure.message}) and refuses every write; reopen it`,
-        { cause: this.#failure },
-      )
-    }
-  }
-
-  #maybeFail(): void {
-    const cause = this.#pendingFailure
-    if (cause === undefined) return
-    this.#pendingFailure = undefined
-    this.#failure = cause
-    throw new StorageFailedError(
-      `the log store failed to write (${cause.message}); it refuses every further write until reopened`,
-      { cause },
-    )
   }
 }
 

@@ -1,11 +1,7 @@
 import type { AbortOptions } from '../abort.ts'
-import {
-  AbortedError,
-  InvalidOptionError,
-  SnapshotNotFoundError,
-  StorageFailedError,
-} from '../errors.ts'
+import { AbortedError, InvalidOptionError, SnapshotNotFoundError } from '../errors.ts'
 import type { Configuration, SnapshotMetadata } from '../types.ts'
+import { FailStopStore } from './fail-stop.ts'
 import type {
   OpenedSnapshot,
   SnapshotSink,
@@ -33,14 +29,13 @@ interface Held {
  * `failNext()` / `fail()` inject a write failure; the store then refuses every later `create`,
  * `write` and `close` with a `StorageFailedError` (fail-stop). `list` and `open` keep working.
  */
-export class MemorySnapshotStore implements SnapshotStore {
+export class MemorySnapshotStore extends FailStopStore implements SnapshotStore {
   readonly #retain: number
   #held: Held[] = []
   #sequence = 0
-  #failure: Error | undefined
-  #pendingFailure: Error | undefined
 
   constructor(init: MemorySnapshotStoreInit = {}) {
+    super('snapshot store')
     const retain = init.retain ?? 2
     if (!Number.isSafeInteger(retain) || retain < 1) {
       throw new InvalidOptionError(`retain must be an integer of at least 1, got ${String(retain)}`)
@@ -48,24 +43,9 @@ export class MemorySnapshotStore implements SnapshotStore {
     this.#retain = retain
   }
 
-  /** Makes the next write (`create`, `write` or `close`) fail, and the store fail-stop. */
-  failNext(cause: Error = new Error('injected failure')): void {
-    this.#pendingFailure = cause
-  }
-
-  /** Makes the store fail-stop now, as if a write had just failed with `cause`. */
-  fail(cause: Error = new Error('injected failure')): void {
-    this.#failure ??= cause
-  }
-
-  /** The error that made the store fail-stop, if any. */
-  get failure(): Error | undefined {
-    return this.#failure
-  }
-
   async create(metadata: SnapshotMetadata, options?: AbortOptions): Promise<SnapshotSink> {
     checkSignal(options)
-    this.#beforeWrite()
+    this.beforeWrite()
     const sequence = ++this.#sequence
     const id = `${metadata.term}-${metadata.index}-${sequence}`
     // Copied now: the caller may reuse its configuration arrays before closing the sink.
@@ -83,14 +63,14 @@ export class MemorySnapshotStore implements SnapshotStore {
       write: async (chunk, writeOptions) => {
         checkSignal(writeOptions)
         checkOpen('write')
-        this.#beforeWrite()
+        this.beforeWrite()
         chunks.push(chunk.slice())
         size += chunk.byteLength
       },
       close: async (closeOptions) => {
         checkSignal(closeOptions)
         checkOpen('close')
-        this.#beforeWrite()
+        this.beforeWrite()
         state = 'closed'
         const stored: StoredSnapshot = { ...copied, id, size }
         this.#held.push({ metadata: stored, chunks, sequence })
@@ -124,24 +104,6 @@ export class MemorySnapshotStore implements SnapshotStore {
       data: (async function* () {
         for (const chunk of chunks) yield chunk.slice()
       })(),
-    }
-  }
-
-  #beforeWrite(): void {
-    if (this.#failure !== undefined) {
-      throw new StorageFailedError(
-        `the snapshot store failed earlier (${this.#failure.message}) and refuses every write; reopen it`,
-        { cause: this.#failure },
-      )
-    }
-    const cause = this.#pendingFailure
-    if (cause !== undefined) {
-      this.#pendingFailure = undefined
-      this.#failure = cause
-      throw new StorageFailedError(
-        `the snapshot store failed to write (${cause.message}); it refuses every further write until reopened`,
-        { cause },
-      )
     }
   }
 }

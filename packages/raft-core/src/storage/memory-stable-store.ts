@@ -1,6 +1,7 @@
 import type { AbortOptions } from '../abort.ts'
-import { AbortedError, StorageFailedError } from '../errors.ts'
+import { AbortedError } from '../errors.ts'
 import type { HardState } from '../types.ts'
+import { FailStopStore } from './fail-stop.ts'
 import type { StableStore } from './stable-store.ts'
 
 /**
@@ -9,24 +10,11 @@ import type { StableStore } from './stable-store.ts'
  * `failNext()` / `fail()` inject a write failure; the store then refuses every later `save` with
  * a `StorageFailedError` (fail-stop), as a durable store must. `load` keeps working.
  */
-export class MemoryStableStore implements StableStore {
+export class MemoryStableStore extends FailStopStore implements StableStore {
   #state: HardState | undefined
-  #failure: Error | undefined
-  #pendingFailure: Error | undefined
 
-  /** Makes the next `save` fail with `cause`, and the store fail-stop from then on. */
-  failNext(cause: Error = new Error('injected failure')): void {
-    this.#pendingFailure = cause
-  }
-
-  /** Makes the store fail-stop now, as if a write had just failed with `cause`. */
-  fail(cause: Error = new Error('injected failure')): void {
-    this.#failure ??= cause
-  }
-
-  /** The error that made the store fail-stop, if any. */
-  get failure(): Error | undefined {
-    return this.#failure
+  constructor() {
+    super('stable store')
   }
 
   async load(options?: AbortOptions): Promise<HardState | undefined> {
@@ -36,21 +24,7 @@ export class MemoryStableStore implements StableStore {
 
   async save(state: HardState, options?: AbortOptions): Promise<void> {
     checkSignal(options)
-    if (this.#failure !== undefined) {
-      throw new StorageFailedError(
-        `the stable store failed earlier (${this.#failure.message}) and refuses every write; reopen it`,
-        { cause: this.#failure },
-      )
-    }
-    const cause = this.#pendingFailure
-    if (cause !== undefined) {
-      this.#pendingFailure = undefined
-      this.#failure = cause
-      throw new StorageFailedError(
-        `the stable store failed to write (${cause.message}); it refuses every further write until reopened`,
-        { cause },
-      )
-    }
+    this.beforeWrite()
     this.#state = copyHardState(state)
   }
 }
