@@ -15,6 +15,11 @@ export interface ConsensusEvents {
   /** A pin was applied to this peer's state (new or changed). */
   'pin:add': { pin: Pin }
   'pin:remove': { cid: string }
+  /**
+   * The whole pinset was replaced (a snapshot was installed): listeners that follow pins one by
+   * one must read the state again. `count` is the number of pins after the restore.
+   */
+  'state:restore': { count: number }
   /** Consensus is ready: a leader is known, this peer votes and has caught up. */
   ready: { peerId: string }
   /**
@@ -87,6 +92,13 @@ export interface Consensus {
   peers(options?: AbortOptions): Promise<string[]>
   /** Resolves once a leader is known, this peer votes, and it has applied the leader's commit index. */
   waitForSync(options?: AbortOptions): Promise<void>
+  /**
+   * A linearizable read point (Raft thesis §6.4, ReadIndex): resolves once this peer has applied
+   * everything the leader had committed when it was asked, confirmed by a quorum. Reads of
+   * `state()` after it see every write acknowledged before the call. Rejects with
+   * `NoLeaderError` when no leader confirms in time.
+   */
+  readIndex(options?: AbortOptions): Promise<number>
   status(): ConsensusStatus
   /** Stops Raft (snapshotting first if the log grew; leaving the cluster if configured). */
   shutdown(options?: AbortOptions): Promise<void>

@@ -221,6 +221,9 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     this.pinset.addEventListener('pin:remove', (event) =>
       this.dispatch('pin:remove', { cid: event.detail.pin.cid.toString() }),
     )
+    this.pinset.addEventListener('state:restore', (event) =>
+      this.dispatch('state:restore', { count: event.detail.count }),
+    )
     node.addEventListener('leader:change', (event) => this.dispatch('leader:change', event.detail))
     node.addEventListener('configuration:change', (event) =>
       this.onConfigurationChange(event.detail.configuration),
@@ -502,6 +505,19 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
 
   async waitForSync(options?: AbortOptions): Promise<void> {
     await this.raft().waitForSync(options)
+  }
+
+  async readIndex(options?: AbortOptions): Promise<number> {
+    try {
+      return await this.raft().readIndex({
+        signal: abortSignal(options, this.configuration.waitForLeaderTimeout),
+      })
+    } catch (error) {
+      if (options?.signal?.aborted) throw error
+      throw new NoLeaderError(
+        `no leader confirmed a read point within wait_for_leader_timeout (${this.configuration.waitForLeaderTimeout} ms): check that a majority of the peers in the peerset are running and can reach each other`,
+      )
+    }
   }
 
   status(): ConsensusStatus {

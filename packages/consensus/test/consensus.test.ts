@@ -32,6 +32,20 @@ describe('consensus on real libp2p nodes', () => {
     await eventually(() => peers.every((peer) => !peer.consensus.state().has(cids[0] as string)))
   })
 
+  it('reads on a follower after readIndex see every pin acknowledged before it', async () => {
+    cluster = new TestCluster()
+    await cluster.bootstrap(3)
+    const leader = await cluster.leader()
+    const follower = cluster.running().find((peer) => peer !== leader)
+    if (follower === undefined) throw new Error('no follower')
+    for (let i = 0; i < 20; i++) {
+      const cid = await cidFor(`read ${i}`)
+      await leader.consensus.logPin({ cid })
+      await follower.consensus.readIndex()
+      expect(follower.consensus.state().has(cid)).toBe(true)
+    }
+  })
+
   it('keeps every acknowledged pin when the leader stops mid-stream, without duplicates', async () => {
     cluster = new TestCluster()
     const peers = await cluster.bootstrap(3)

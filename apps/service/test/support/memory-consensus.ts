@@ -120,6 +120,10 @@ export class MemoryConsensus implements Consensus {
 
   async waitForSync(): Promise<void> {}
 
+  async readIndex(): Promise<number> {
+    return this.#index
+  }
+
   status(): ConsensusStatus {
     return {
       peerId: this.peerId,
