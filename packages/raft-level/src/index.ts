@@ -1,5 +1,7 @@
-export type { LevelInstance, WriteOperation } from './database.ts'
-export { corruptionMarkerName, formatVersion, RaftDatabase } from './database.ts'
+export type { LevelInstance, SummaryChange, WriteOperation } from './database.ts'
+export { RaftDatabase } from './database.ts'
+export type { DurableSummary } from './durable-record.ts'
+export { durableRecordName } from './durable-record.ts'
 export {
   InvalidRecordError,
   StorageClosedError,
@@ -19,3 +21,4 @@ export type {
 } from './snapshot-store.ts'
 export { FileSnapshotStore, openSnapshotStore } from './snapshot-store.ts'
 export { LevelStableStore } from './stable-store.ts'
+export { formatVersion } from './store-inspection.ts'

@@ -17,6 +17,19 @@ export interface RaftStorageInit {
   retainSnapshots?: number
   /** Receives warnings about damaged or stray snapshot folders (default: process warnings). */
   logger?: Logger
+  /**
+   * LevelDB's write buffer (memtable) in bytes, default 4 MiB: how much of the log LevelDB keeps
+   * in its write-ahead log before writing a table. Tests lower it to get tables quickly.
+   */
+  writeBufferSize?: number
+  /**
+   * Where the checks on open read LevelDB's files (default true: in a short-lived child
+   * process). LevelDB aborts the whole process on some damaged tables; in a child that becomes a
+   * `StorageCorruptError`. With false the checks run in this process: faster (no process start),
+   * and a damaged store is still refused and left as it was, but such a table may kill the
+   * process instead. For tests of undamaged stores.
+   */
+  checkInChildProcess?: boolean
 }
 
 export interface RaftStorage {
@@ -37,9 +50,12 @@ export interface RaftStorage {
 export async function openRaftStorage(init: RaftStorageInit): Promise<RaftStorage> {
   const logger = init.logger ?? warningLogger
   await mkdir(init.directory, { recursive: true })
-  const database = await RaftDatabase.open(join(init.directory, 'level'), logger)
+  const database = await RaftDatabase.open(join(init.directory, 'level'), logger, {
+    writeBufferSize: init.writeBufferSize,
+    checkInChildProcess: init.checkInChildProcess,
+  })
   try {
-    const logStore = await LevelLogStore.open(database)
+    const logStore = LevelLogStore.open(database)
     const stableStore = new LevelStableStore(database)
     const snapshotStore = await FileSnapshotStore.open({
       directory: join(init.directory, 'snapshots'),

@@ -128,7 +128,7 @@ it('keeps every acknowledged append and truncation across SIGKILL, and nothing e
       }
       expect(
         matched,
-        `iteration ${iteration} (seed ${seed}): log after reopen matches no allowed prefix`,
+        `iteration ${iteration} (seed ${seed}): log after reopen matches no allowed prefix: ${JSON.stringify({ before: model, after: actual, acknowledged: run.acknowledged, issued: run.issued })}`,
       ).toBe(true)
       acknowledgedTotal += run.acknowledged + 1
       if (run.issued.length > run.acknowledged + 1) killsWithCallsInFlight++
