@@ -13,6 +13,7 @@ import { join, relative } from 'node:path'
 import type { Entry, HardState } from '@pinraft/raft-core'
 import { silentLogger } from '@pinraft/raft-core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { readDurableRecord, slotBytes } from '../src/durable-record.ts'
 import { durableRecordName, openRaftStorage, type RaftStorage } from '../src/index.ts'
 import { temporaryDirectory } from './temporary-directory.ts'
 
@@ -153,6 +154,57 @@ async function flipByte(file: string, position: number): Promise<void> {
   await handle.close()
 }
 
+function varint(bytes: Uint8Array, offset: number): [value: number, next: number] {
+  let value = 0
+  let shift = 0
+  for (;;) {
+    const byte = bytes[offset++]!
+    value += (byte & 0x7f) * 2 ** shift
+    if (byte < 0x80) return [value, offset]
+    shift += 7
+  }
+}
+
+/**
+ * Overwrites a table's index block, in place and with the same size, by an uncompressed block
+ * whose only key is 1 byte long: LevelDB does not verify block checksums, and asserts (aborting
+ * the process) when it compares a key shorter than its 8-byte internal header.
+ */
+async function replaceIndexBlock(file: string): Promise<void> {
+  const handle = await openFile(file, 'r+')
+  try {
+    const { size } = await handle.stat()
+    const footer = new Uint8Array(48)
+    await handle.read(footer, 0, 48, size - 48)
+    let offset = 0
+    for (let skip = 0; skip < 2; skip++) offset = varint(footer, offset)[1]
+    const [indexOffset, next] = varint(footer, offset)
+    const [indexSize] = varint(footer, next)
+    // [shared 0][unshared 1][value length][key 1 byte][value][restart 0][1 restart]
+    for (const lengthBytes of [1, 2, 3]) {
+      const valueLength = indexSize - 3 - lengthBytes - 8
+      const encoded: number[] = []
+      for (let rest = valueLength; ; rest = Math.floor(rest / 128)) {
+        if (rest < 128) {
+          encoded.push(rest)
+          break
+        }
+        encoded.push((rest % 128) | 0x80)
+      }
+      if (encoded.length !== lengthBytes) continue
+      const block = new Uint8Array(indexSize + 1)
+      block.set([0, 1, ...encoded, 0x61], 0)
+      new DataView(block.buffer).setUint32(indexSize - 4, 1, true)
+      block[indexSize] = 0 // the trailer's type: not compressed
+      await handle.write(block, 0, block.byteLength, indexOffset)
+      return
+    }
+    throw new Error(`no encoding fits an index block of ${indexSize} bytes`)
+  } finally {
+    await handle.close()
+  }
+}
+
 describe('a LevelDB write-ahead log cut short', () => {
   it('is refused with StorageCorruptError instead of opening a rolled-back store', async () => {
     const written = await writeHistory(60)
@@ -205,6 +257,15 @@ describe('damage LevelDB would repair', () => {
     expect(error.message).toMatch(/damaged|cut short|unreadable/)
   })
 
+  it('refuses a table LevelDB aborts the process on (an index key shorter than 8 bytes)', async () => {
+    await writeHistory(60)
+    for (const table of (await levelFiles()).filter((name) => name.endsWith('.ldb'))) {
+      await replaceIndexBlock(join(directory.path, 'level', table))
+    }
+    const error = await expectRefusedUntouched()
+    expect(error.message).toMatch(/LevelDB crashed \(SIGABRT.*internal_key.size\(\) >= 8/)
+  })
+
   it('never returns other contents than written when a byte of a table is flipped', async () => {
     const written = await writeHistory(60)
     const tables = (await levelFiles()).filter((name) => name.endsWith('.ldb'))
@@ -223,6 +284,7 @@ describe('damage LevelDB would repair', () => {
         await flipByte(join(trial, 'level', table), position)
         positions++
         const before = await fingerprint(trial)
+        // Damage to live data is found on open (every entry is verified then), not on a read.
         const outcome = await openAt(trial).then(
           async (opened) => {
             try {
@@ -256,6 +318,16 @@ describe('damage LevelDB would repair', () => {
 describe('the durable record', () => {
   const recordPath = () => join(directory.path, durableRecordName)
 
+  /** What a crash in the middle of writing the newest slot leaves. */
+  async function tearNewestSlot(): Promise<void> {
+    const reading = await readDurableRecord(recordPath())
+    if (reading.kind !== 'valid') throw new Error(`the record is ${reading.kind}`)
+    const bytes = Buffer.from(await readFile(recordPath()))
+    const start = (reading.summary.sequence % 2) * slotBytes
+    bytes.fill(0xee, start + 30, start + slotBytes)
+    await writeFile(recordPath(), bytes)
+  }
+
   it('keeps a last batch that was synced but stopped before its record (never acknowledged)', async () => {
     const { logStore, stableStore } = await open()
     await stableStore.save({ term: 1, vote: 'node-a', commit: 0 })
@@ -269,13 +341,15 @@ describe('the durable record', () => {
     await writeFile(recordPath(), before)
     const reopened = await open()
     expect(await reopened.logStore.lastIndex()).toBe(8)
-    // The record caught up, so later batches and reopens work as usual.
+    // The record caught up on open, so the next batch's record may be torn by a crash too.
     await reopened.stableStore.save({ term: 2, vote: null, commit: 8 })
-    await reopened.logStore.append(entries(9, 9, 2))
     await close()
+    await tearNewestSlot()
     const again = await open()
-    expect(await again.logStore.lastIndex()).toBe(9)
     expect(await again.stableStore.load()).toEqual({ term: 2, vote: null, commit: 8 })
+    await again.logStore.append(entries(9, 9, 2))
+    await close()
+    expect(await (await open()).logStore.lastIndex()).toBe(9)
   })
 
   it('opens when the newest record slot was torn by a crash while it was written', async () => {
@@ -283,11 +357,7 @@ describe('the durable record', () => {
     await logStore.append(entries(1, 3, 1))
     await logStore.append(entries(4, 4, 1))
     await close()
-    const bytes = await readFile(recordPath())
-    // Sequence 0 is the creation, then one per batch: the newest record is in slot 2 % 2 = 0.
-    const torn = Buffer.from(bytes)
-    torn.fill(0xee, 100, 4096)
-    await writeFile(recordPath(), torn)
+    await tearNewestSlot()
     expect(await (await open()).logStore.lastIndex()).toBe(4)
   })
 
