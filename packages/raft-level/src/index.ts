@@ -15,10 +15,13 @@ export { openRaftStorage } from './open-raft-storage.ts'
 export type { SnapshotMeta } from './snapshot-meta.ts'
 export { snapshotFormatVersion } from './snapshot-meta.ts'
 export type {
+  DamagedSnapshot,
+  FileSnapshotStoreEvents,
   FileSnapshotStoreInit,
   InvalidSnapshot,
   SnapshotInspection,
 } from './snapshot-store.ts'
 export { FileSnapshotStore, openSnapshotStore } from './snapshot-store.ts'
 export { LevelStableStore } from './stable-store.ts'
+export type { StaleState } from './stale-state.ts'
 export { formatVersion } from './store-inspection.ts'

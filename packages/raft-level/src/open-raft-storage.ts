@@ -6,6 +6,7 @@ import { LevelLogStore } from './log-store.ts'
 import { warningLogger } from './logger.ts'
 import { FileSnapshotStore } from './snapshot-store.ts'
 import { LevelStableStore } from './stable-store.ts'
+import { findStaleState, type StaleState } from './stale-state.ts'
 
 export interface RaftStorageInit {
   /**
@@ -38,6 +39,13 @@ export interface RaftStorage {
   readonly snapshotStore: FileSnapshotStore
   /** The LevelDB handle the log and stable store share (for its `failure`, and for tests). */
   readonly database: RaftDatabase
+  /**
+   * Set when the local data cannot rebuild the state this peer had reached (a damaged or
+   * missing newest snapshot that the log does not make up for); logged as an error on open. The
+   * peer may run, but must not report ready until it has caught up with a leader. Damage found
+   * later, while a snapshot is read, is a `snapshot:damaged` event of `snapshotStore`.
+   */
+  readonly stale: StaleState | undefined
   /** Waits for writes in flight, aborts unfinished snapshots and closes LevelDB. */
   close(): Promise<void>
 }
@@ -62,11 +70,22 @@ export async function openRaftStorage(init: RaftStorageInit): Promise<RaftStorag
       retain: init.retainSnapshots ?? 5,
       logger,
     })
+    const hardState = await stableStore.load()
+    const stale = findStaleState({
+      location: init.directory,
+      commit: hardState?.commit ?? 0,
+      first: await logStore.firstIndex(),
+      last: await logStore.lastIndex(),
+      usableSnapshot: (await snapshotStore.list())[0],
+      damagedSnapshots: snapshotStore.newerDamaged,
+    })
+    if (stale !== undefined) logger.error(stale.message, { directory: init.directory })
     return {
       logStore,
       stableStore,
       snapshotStore,
       database,
+      stale,
       async close() {
         await snapshotStore.close()
         await database.close()
