@@ -130,21 +130,11 @@ export class RaftDatabase {
     }
     openLocations.add(key)
     try {
-      return await openChecked(location, logger, options)
+      return await RaftDatabase.#openChecked(location, logger, options)
     } catch (error) {
       openLocations.delete(key)
       throw error
     }
-  }
-
-  /** For `openChecked`, once every check passed. */
-  static create(
-    location: string,
-    level: LevelInstance,
-    record: DurableRecord,
-    summary: DurableSummary,
-  ): RaftDatabase {
-    return new RaftDatabase(location, level, record, summary)
   }
 
   /** The log's bounds when the database was opened. */
@@ -239,77 +229,78 @@ export class RaftDatabase {
       openLocations.delete(resolve(this.location))
     }
   }
-}
 
-async function openChecked(
-  location: string,
-  logger: Logger,
-  options: RaftDatabaseOptions,
-): Promise<RaftDatabase> {
-  const recordPath = join(dirname(location), durableRecordName)
-  const record = await readDurableRecord(recordPath)
-  const files: string[] = await readdir(location).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return []
-    throw new StorageOpenError(
-      `could not read the Raft store folder ${location} (${error.message}); check its permissions`,
-      { cause: error },
-    )
-  })
-  let probed: LevelContents = { kind: 'empty' }
-  if (files.length > 0) {
-    if (!files.includes('CURRENT')) {
-      throw new StorageCorruptError(
-        `${location} holds files but no LevelDB CURRENT file: it is damaged or not a LevelDB folder; ${restoreAdvice}`,
+  /** `open` once the folder is known not to be open in this process. */
+  static async #openChecked(
+    location: string,
+    logger: Logger,
+    options: RaftDatabaseOptions,
+  ): Promise<RaftDatabase> {
+    const recordPath = join(dirname(location), durableRecordName)
+    const record = await readDurableRecord(recordPath)
+    const files: string[] = await readdir(location).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return []
+      throw new StorageOpenError(
+        `could not read the Raft store folder ${location} (${error.message}); check its permissions`,
+        { cause: error },
       )
+    })
+    let probed: LevelContents = { kind: 'empty' }
+    if (files.length > 0) {
+      if (!files.includes('CURRENT')) {
+        throw new StorageCorruptError(
+          `${location} holds files but no LevelDB CURRENT file: it is damaged or not a LevelDB folder; ${restoreAdvice}`,
+        )
+      }
+      probed = await probe(location, options)
     }
-    probed = await probe(location, options)
-  }
-  const decision = reconcile(location, recordPath, record, probed)
+    const decision = reconcile(location, recordPath, record, probed)
 
-  const level = new Level<Uint8Array, Uint8Array>(location, levelOptions(options))
-  try {
-    await level.open()
-  } catch (error) {
-    throw openError(location, error)
-  }
-  let handle: DurableRecord | undefined
-  try {
-    const contents = await inspectLevel(level, location, location, { verifyEntries: false })
-    if (!sameContents(contents, probed)) {
-      throw new StorageCorruptError(
-        `the Raft store in ${location} changed while it was being opened (another process?); ${restoreAdvice}`,
-      )
+    const level = new Level<Uint8Array, Uint8Array>(location, levelOptions(options))
+    try {
+      await level.open()
+    } catch (error) {
+      throw openError(location, error)
     }
-    if (contents.kind === 'empty') {
-      handle =
-        record.kind === 'missing'
-          ? await DurableRecord.create(recordPath, initialSummary)
-          : await DurableRecord.open(recordPath)
-      await level.batch(
-        [
-          { type: 'put', key: formatKey, value: encodeFormat(formatVersion) },
-          { type: 'put', key: sequenceKey, value: encodeSequence(0) },
-        ],
-        { sync: true },
-      )
-      logger.info('created a new Raft store', { location, formatVersion })
-      return RaftDatabase.create(location, level, handle, initialSummary)
+    let handle: DurableRecord | undefined
+    try {
+      const contents = await inspectLevel(level, location, location, { verifyEntries: false })
+      if (!sameContents(contents, probed)) {
+        throw new StorageCorruptError(
+          `the Raft store in ${location} changed while it was being opened (another process?); ${restoreAdvice}`,
+        )
+      }
+      if (contents.kind === 'empty') {
+        handle =
+          record.kind === 'missing'
+            ? await DurableRecord.create(recordPath, initialSummary)
+            : await DurableRecord.open(recordPath)
+        await level.batch(
+          [
+            { type: 'put', key: formatKey, value: encodeFormat(formatVersion) },
+            { type: 'put', key: sequenceKey, value: encodeSequence(0) },
+          ],
+          { sync: true },
+        )
+        logger.info('created a new Raft store', { location, formatVersion })
+        return new RaftDatabase(location, level, handle, initialSummary)
+      }
+      handle = await DurableRecord.open(recordPath)
+      if (decision === 'ahead') {
+        // The last batch was synced but the process stopped before its record was: it was never
+        // acknowledged, and it is kept. The record catches up before any new batch.
+        await handle.write(contents.summary)
+        logger.info('the last write was synced but not acknowledged before the peer stopped', {
+          location,
+          sequence: contents.summary.sequence,
+        })
+      }
+      return new RaftDatabase(location, level, handle, contents.summary)
+    } catch (error) {
+      await handle?.close().catch(() => {})
+      await level.close().catch(() => {})
+      throw error
     }
-    handle = await DurableRecord.open(recordPath)
-    if (decision === 'ahead') {
-      // The last batch was synced but the process stopped before its record was: it was never
-      // acknowledged, and it is kept. The record catches up before any new batch.
-      await handle.write(contents.summary)
-      logger.info('the last write was synced but not acknowledged before the peer stopped', {
-        location,
-        sequence: contents.summary.sequence,
-      })
-    }
-    return RaftDatabase.create(location, level, handle, contents.summary)
-  } catch (error) {
-    await handle?.close().catch(() => {})
-    await level.close().catch(() => {})
-    throw error
   }
 }
 

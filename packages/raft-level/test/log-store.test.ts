@@ -238,4 +238,15 @@ describe('checks on open and read', () => {
     await logStore.append(run(1, 1))
     expect(await logStore.lastIndex()).toBe(1)
   })
+
+  it('rejects a vote too long for the durable record with InvalidRecordError, writing nothing', async () => {
+    const { stableStore } = await openStorage()
+    const error = await rejection(stableStore.save({ term: 1, vote: 'x'.repeat(1025), commit: 0 }))
+    expect(error.name).toBe('InvalidRecordError')
+    expect(error.message).toMatch(/1025 bytes long; node ids of up to 1024 bytes/)
+    expect(await stableStore.load()).toBeUndefined()
+    await stableStore.save({ term: 1, vote: 'x'.repeat(1024), commit: 0 })
+    await closeStorage()
+    expect((await (await openStorage()).stableStore.load())?.vote).toHaveLength(1024)
+  })
 })
