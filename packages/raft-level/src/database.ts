@@ -15,6 +15,7 @@ import {
   type RecordReading,
   readDurableRecord,
   sameState,
+  syncFolder,
 } from './durable-record.ts'
 import {
   StorageClosedError,
@@ -282,6 +283,10 @@ export class RaftDatabase {
           ],
           { sync: true },
         )
+        // LevelDB syncs neither its new folder nor its files' entries in it: without this, a
+        // power cut could take the new store's folder while its record survives.
+        await syncFolder(location)
+        await syncFolder(dirname(location))
         logger.info('created a new Raft store', { location, formatVersion })
         return new RaftDatabase(location, level, handle, initialSummary)
       }
