@@ -45,6 +45,7 @@ export async function inspectLevel(
     return await readContents(level, location, options.verifyEntries)
   } catch (error) {
     if (error instanceof StorageCorruptError || error instanceof StorageVersionError) throw error
+    if (notDamage.test(describeError(error))) throw openError(location, error, where)
     throw new StorageCorruptError(
       `LevelDB could not read the Raft store in ${location} (${describeError(error).replaceAll(where, location)}): one of its files is damaged, cut short or unreadable; ${restoreAdvice}`,
       { cause: error },
@@ -173,6 +174,10 @@ export function describeError(error: unknown): string {
   return `${error.message}${cause}`
 }
 
+// LevelDB errors that say the machine, not the store, is the problem.
+const notDamage =
+  /no space left|quota exceeded|read-only file system|permission denied|too many open files/i
+
 /** The error for LevelDB failing to open `where` (the folder, or the copy of it for `location`). */
 export function openError(location: string, error: unknown, where = location): Error {
   const code = (error as { cause?: { code?: unknown } }).cause?.code
@@ -180,6 +185,13 @@ export function openError(location: string, error: unknown, where = location): E
   if (code === 'LEVEL_LOCKED') {
     return new StorageLockedError(
       `the Raft store in ${location} is locked by another process: ${text}. Stop the other peer using this folder, or give this one its own folder`,
+      { cause: error },
+    )
+  }
+  // LevelDB writes while it opens (recovery): a full disk or a permission problem is not damage.
+  if (notDamage.test(text)) {
+    return new StorageOpenError(
+      `could not open the Raft store in ${location} (${text}); free disk space or fix the folder's permissions, then start again: the store was not changed`,
       { cause: error },
     )
   }
