@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Entry } from '@pinraft/raft-core'
 import { testEntry } from '@pinraft/raft-core/testing'
 import { Level } from 'level'
@@ -6,6 +8,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { openRaftStorage, type RaftStorage } from '../src/index.ts'
 import { logKey } from '../src/keys.ts'
 import { temporaryDirectory } from './temporary-directory.ts'
+
+const openStore = fileURLToPath(new URL('./fixtures/open-store.ts', import.meta.url))
 
 function run(from: number, through: number, term = 1): Entry[] {
   const entries: Entry[] = []
@@ -150,6 +154,33 @@ describe('checks on open and read', () => {
     const error = await rejection(openRaftStorage({ directory: directory.path }))
     expect(error.name).toBe('StorageLockedError')
     expect(error.message).toContain(directory.path)
+  })
+
+  it('refuses an open by another process with StorageLockedError, and keeps its own lock', async () => {
+    const { logStore } = await openStorage()
+    await logStore.append(run(1, 3))
+    const other = () =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          ['--conditions=@pinraft/source', '--no-warnings', openStore, directory.path],
+          { stdio: ['ignore', 'pipe', 'inherit'] },
+        )
+        let output = ''
+        child.stdout.setEncoding('utf8').on('data', (text: string) => {
+          output += text
+        })
+        child.on('error', reject)
+        child.on('close', () => resolve(output))
+      })
+    expect(await other()).toMatch(/^error StorageLockedError: .*locked by another process/)
+    // The other process's check ran on links to this store's files and took nothing from it:
+    // the lock still holds, and this handle still writes.
+    expect(await other()).toMatch(/^error StorageLockedError/)
+    await logStore.append(run(4, 4))
+    await closeStorage()
+    expect(await other()).toBe('opened\n')
+    expect(await (await openStorage()).logStore.lastIndex()).toBe(4)
   })
 
   it('refuses a store written in a newer format with StorageVersionError', async () => {
