@@ -12,6 +12,7 @@ import {
 import { join, relative } from 'node:path'
 import type { Entry, HardState } from '@pinraft/raft-core'
 import { silentLogger } from '@pinraft/raft-core'
+import { Level } from 'level'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { readDurableRecord, slotBytes } from '../src/durable-record.ts'
 import { durableRecordName, openRaftStorage, type RaftStorage } from '../src/index.ts'
@@ -413,6 +414,19 @@ describe('the durable record', () => {
     await logStore.append(entries(1, 1, 1))
     await close()
     expect(await (await open()).logStore.lastIndex()).toBe(1)
+  })
+
+  it('opens as new after a crash between LevelDB creating its folder and the first batch', async () => {
+    await open()
+    await close()
+    await rm(join(directory.path, 'level'), { recursive: true })
+    const empty = new Level(join(directory.path, 'level'))
+    await empty.open()
+    await empty.close()
+    const { logStore } = await open()
+    await logStore.append(entries(1, 2, 1))
+    await close()
+    expect(await (await open()).logStore.lastIndex()).toBe(2)
   })
 
   it('refuses a missing LevelDB folder when the record says it held data', async () => {
