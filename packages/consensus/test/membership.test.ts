@@ -142,44 +142,48 @@ describe('joins are bounded (issue 13 §5)', () => {
 })
 
 describe('a voter whose Raft data was wiped (issue 17)', () => {
-  it('rejoins as staging, gets every pin from a snapshot, and votes again', async () => {
-    cluster = new TestCluster()
-    const raft = { snapshot_threshold: 16, trailing_logs: 4 }
-    const peers = await cluster.bootstrap(3, raft)
-    const leader = await cluster.leader()
-    const victim = peers.find((peer) => peer !== leader) as TestPeer
-    const cids = await Promise.all(Array.from({ length: 100 }, (_, i) => cidFor(`wiped ${i}`)))
-    for (const cid of cids) await leader.consensus.logPin({ cid })
-    await eventually(() => victim.consensus.state().count() === 100)
-    await cluster.stop(victim)
-    // `pinraft state cleanup`: the data goes to a backup, the folder starts empty.
-    await cleanupOfflineState(
-      resolveRaftConfiguration({ ...fastRaft, ...raft }, { dataFolder: `${victim.folder}/raft` }),
-    )
-    const logger = new RecordingLogger()
-    const again = await cluster.start({
-      key: victim.key,
-      folder: victim.folder,
-      staging: true,
-      raft,
-      logger,
-    })
-    expect(again.consensus.status().freshState).toBe(true)
-    // As `daemon --bootstrap` does: it asks to be added, saying it has no state.
-    await again.consensus.addPeer(again.id)
-    await again.consensus.ready({ signal: AbortSignal.timeout(20_000) })
-    expect(cids.every((cid) => again.consensus.state().has(cid))).toBe(true)
-    expect(again.consensus.status().voters).toContain(again.id)
-    expect(again.consensus.status().freshState).toBe(false)
-    const [received] = logger.find('debug', /snapshot received/)
-    expect(received?.fields.bytes).toBeGreaterThan(0)
-    // It counts in the quorum again: with the third peer stopped, the two commit.
-    const third = peers.find((peer) => peer !== leader && peer !== victim) as TestPeer
-    await cluster.stop(third)
-    const cid = await cidFor('after the rejoin')
-    await again.consensus.logPin({ cid })
-    expect(leader.consensus.state().has(cid)).toBe(true)
-  })
+  it.each(['itself', 'a member on its behalf (the service join)'])(
+    'rejoins as staging when %s asks, gets every pin from a snapshot, and votes again',
+    async (asker) => {
+      cluster = new TestCluster()
+      const raft = { snapshot_threshold: 16, trailing_logs: 4 }
+      const peers = await cluster.bootstrap(3, raft)
+      const leader = await cluster.leader()
+      const victim = peers.find((peer) => peer !== leader) as TestPeer
+      const cids = await Promise.all(Array.from({ length: 100 }, (_, i) => cidFor(`wiped ${i}`)))
+      for (const cid of cids) await leader.consensus.logPin({ cid })
+      await eventually(() => victim.consensus.state().count() === 100)
+      await cluster.stop(victim)
+      // `pinraft state cleanup`: the data goes to a backup, the folder starts empty.
+      await cleanupOfflineState(
+        resolveRaftConfiguration({ ...fastRaft, ...raft }, { dataFolder: `${victim.folder}/raft` }),
+      )
+      const logger = new RecordingLogger()
+      const again = await cluster.start({
+        key: victim.key,
+        folder: victim.folder,
+        staging: true,
+        raft,
+        logger,
+      })
+      expect(again.consensus.status().freshState).toBe(true)
+      const third = peers.find((peer) => peer !== leader && peer !== victim) as TestPeer
+      // As `daemon --bootstrap` does: it asks to be added, saying it has no state.
+      if (asker === 'itself') await again.consensus.addPeer(again.id)
+      else await third.consensus.addPeer(again.id, { freshState: true })
+      await again.consensus.ready({ signal: AbortSignal.timeout(20_000) })
+      expect(cids.every((cid) => again.consensus.state().has(cid))).toBe(true)
+      expect(again.consensus.status().voters).toContain(again.id)
+      expect(again.consensus.status().freshState).toBe(false)
+      const [received] = logger.find('debug', /snapshot received/)
+      expect(received?.fields.bytes).toBeGreaterThan(0)
+      // It counts in the quorum again: with the third peer stopped, the two commit.
+      await cluster.stop(third)
+      const cid = await cidFor('after the rejoin')
+      await again.consensus.logPin({ cid })
+      expect(leader.consensus.state().has(cid)).toBe(true)
+    },
+  )
 
   it('withholds its vote until it has caught up, so an entry committed with it survives', async () => {
     cluster = new TestCluster()
