@@ -200,6 +200,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
   private wasLeader = false
   private readonly limiter = new RateLimiter(unreachableLogInterval)
   private readonly leaderLogLimiter = new RateLimiter(1000)
+  private leaderLogTimer: ReturnType<typeof setTimeout> | undefined
   private waitingSince: { reason: string; since: number } | undefined
   private lastWaitingLog = 0
 
@@ -345,6 +346,21 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
         this.logger.info('existing Raft state found: init_peerset is ignored')
       }
       this.detectDamagedSnapshot(await snapshotStore.inspect())
+      if (this.staging && this.startedEmpty) {
+        // Raft's safety assumes a voter never forgets what it acknowledged or voted (thesis §3.8;
+        // §4.2 on adding servers). A peer that lost its disk may still be a voter in the leader's
+        // configuration, counted in the quorum: if it voted now, with an empty log and no memory
+        // of its vote, a candidate lacking committed entries could win with its vote (3 voters:
+        // X committed on A and this peer; A down; B, without X, wins with this vote and X is
+        // lost), or two candidates could win the same term. So it withholds votes until it has
+        // caught up: promoted from staging by the leader (which re-adds a rejoining member as
+        // staging and promotes it only once its log matches the commit index, etcd's learner
+        // path), or ready (caught up with the leader's commit index through a ReadIndex round).
+        // By then its log holds every committed entry, and it has heard a leader of a term newer
+        // than the elections it may have voted in before the wipe (their candidates' election
+        // timeouts expired long before a rejoin completes).
+        this.observed.withholdVotes = true
+      }
       this.listen(node)
       this.node = node
       await node.start()
@@ -378,21 +394,6 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
         { backup, peers: members },
       )
       return undefined
-    }
-    if (this.staging && this.startedEmpty) {
-      // Raft's safety assumes a voter never forgets what it acknowledged or voted (thesis §3.8;
-      // §4.2 on adding servers). A peer that lost its disk may still be a voter in the leader's
-      // configuration, counted in the quorum: if it voted now, with an empty log and no memory
-      // of its vote, a candidate lacking committed entries could win with its vote (3 voters:
-      // X committed on A and this peer; A down; B, without X, wins with this vote and X is
-      // lost), or two candidates could win the same term. So it withholds votes until it has
-      // caught up: promoted from staging by the leader (which re-adds a rejoining member as
-      // staging and promotes it only once its log matches the commit index, etcd's learner
-      // path), or ready (caught up with the leader's commit index through a ReadIndex round).
-      // By then its log holds every committed entry, and it has heard a leader of a term newer
-      // than the elections it may have voted in before the wipe (their candidates' election
-      // timeouts expired long before a rejoin completes).
-      this.observed.withholdVotes = true
     }
     return node
   }
@@ -449,9 +450,22 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     )
   }
 
+  /**
+   * At most one line a second; a change held back is logged when the second is over, with the
+   * leader known then, so the last line always tells the present.
+   */
   private logLeaderChange(leader: string | null, term: number): void {
     const suppressed = this.leaderLogLimiter.allow('leader')
-    if (suppressed === null) return
+    if (suppressed === null) {
+      this.leaderLogTimer ??= setTimeout(() => {
+        this.leaderLogTimer = undefined
+        const node = this.node
+        if (node === undefined || this.shutDown) return
+        this.logLeaderChange(node.leader, node.status().term)
+      }, 1000)
+      this.leaderLogTimer.unref?.()
+      return
+    }
     if (leader === null) {
       this.logger.info('no leader known: waiting for an election', { term, suppressed })
     } else {
@@ -924,6 +938,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     this.shutDown = true
     clearInterval(this.snapshotTimer)
     clearInterval(this.supervisionTimer)
+    clearTimeout(this.leaderLogTimer)
     this.transport.removeEventListener('message:dropped', this.onMessageDropped)
     this.stopController.abort(new ConsensusShutdownError('consensus is shutting down'))
     this.rejectReady(new ConsensusShutdownError('consensus shut down before it was ready'))
