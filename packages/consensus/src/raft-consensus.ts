@@ -201,7 +201,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
   private readonly limiter = new RateLimiter(unreachableLogInterval)
   private readonly leaderLogLimiter = new RateLimiter(1000)
   private leaderLogTimer: ReturnType<typeof setTimeout> | undefined
-  private waitingSince: { reason: string; since: number } | undefined
+  private waitingSince: { kind: Waiting['kind']; since: number } | undefined
   private lastWaitingLog = 0
 
   constructor(init: ConsensusInit) {
@@ -646,10 +646,10 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       if (this.waitingSince !== undefined) this.waitingSince = undefined
       return
     }
-    // A reason counts as lasting from its first sighting (catching up changes its numbers).
+    // A wait lasts from the first sighting of its kind (catching up changes its numbers).
     const kind = waiting.kind
-    if (this.waitingSince === undefined || this.waitingSince.reason !== kind) {
-      this.waitingSince = { reason: kind, since: now }
+    if (this.waitingSince === undefined || this.waitingSince.kind !== kind) {
+      this.waitingSince = { kind, since: now }
       return
     }
     if (now - this.waitingSince.since < this.progressLogInterval) return
