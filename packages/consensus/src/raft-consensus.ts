@@ -221,7 +221,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
         const suppressed = this.limiter.allow(`withheld:${from}`)
         if (suppressed === null) return
         this.logger.info(
-          "withholding this peer's vote: it started without Raft state and has not caught up yet",
+          "withholding this peer's vote: it started without Raft state and has not caught up yet (a voter that lost its log must not vote). If no leader gets elected without it (a two-voter cluster whose leader this was), stop it, move its backup (raft.old.0) back to its data folder and start it without --bootstrap",
           { from, request: type, withheld: this.observed.withheldVotes, suppressed },
         )
       },
