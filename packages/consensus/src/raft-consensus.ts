@@ -515,7 +515,12 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       }
     }
     for (const peerId of this.knownMembers) {
-      if (!current.has(peerId)) this.dispatch('peer:remove', { peerId })
+      if (!current.has(peerId)) {
+        // A peer catching up replays old history, its own past removal included (a rejoin
+        // after a wipe is a removal then an addition): that is not news to act on.
+        if (peerId === this.peerId && !this.readyState) continue
+        this.dispatch('peer:remove', { peerId })
+      }
     }
     this.knownMembers = members
     this.updateAllowedPeers()

@@ -185,6 +185,27 @@ describe('a voter whose Raft data was wiped (issue 17)', () => {
     },
   )
 
+  it('replays its own removal and addition without announcing that it was removed', async () => {
+    cluster = new TestCluster()
+    // No snapshot: the rejoining peer gets the whole log, its removal and addition included.
+    const peers = await cluster.bootstrap(3)
+    const leader = await cluster.leader()
+    const victim = peers.find((peer) => peer !== leader) as TestPeer
+    for (let i = 0; i < 10; i++) await leader.consensus.logPin({ cid: await cidFor(`log ${i}`) })
+    await cluster.stop(victim)
+    await cleanupOfflineState(
+      resolveRaftConfiguration(fastRaft, { dataFolder: `${victim.folder}/raft` }),
+    )
+    const again = await cluster.start({ key: victim.key, folder: victim.folder, staging: true })
+    const removed: string[] = []
+    again.consensus.addEventListener('peer:remove', (event) => removed.push(event.detail.peerId))
+    await again.consensus.addPeer(again.id)
+    await again.consensus.ready({ signal: AbortSignal.timeout(20_000) })
+    expect(again.consensus.state().count()).toBe(10)
+    expect(removed).toEqual([])
+    expect(await again.consensus.peers()).toContain(again.id)
+  })
+
   it('withholds its vote until it has caught up, so an entry committed with it survives', async () => {
     cluster = new TestCluster()
     const peers = await cluster.bootstrap(3)
