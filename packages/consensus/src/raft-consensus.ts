@@ -832,7 +832,10 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
 
   /** This peer has no Raft state of its own yet: it started empty and has not caught up. */
   private get freshState(): boolean {
-    return this.startedEmpty && !this.readyState && (this.node?.appliedIndex ?? 0) === 0
+    // A peer that bootstrapped a new cluster has state: the configuration it wrote.
+    return (
+      this.staging && this.startedEmpty && !this.readyState && (this.node?.appliedIndex ?? 0) === 0
+    )
   }
 
   async rmPeer(peerId: string, options?: AbortOptions): Promise<void> {
