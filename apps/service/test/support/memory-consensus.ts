@@ -136,6 +136,8 @@ export class MemoryConsensus implements Consensus {
       nonVoters: [],
       pins: this.pinset.count(),
       ready: true,
+      waitingFor: null,
+      freshState: false,
       commitLatencies: [...this.latencies],
     }
   }
