@@ -1,4 +1,3 @@
-import { basename } from 'node:path'
 import type { SnapshotInspection } from '@pinraft/raft-level'
 
 /** A snapshot newer than the one this peer starts from, that the store refused as damaged. */
@@ -11,24 +10,16 @@ export interface DamagedSnapshot {
   readonly startsFrom: number
 }
 
-const folderName = /^(\d+)-(\d+)-[0-9a-f]+$/
-
 /**
  * The newest damaged snapshot, if it is newer than every valid one (issue 13 §3): then this
  * peer restores an older pinset and must not call itself ready before it has applied at least
- * what the damaged snapshot held. Folders whose name gives no index are left to the store's own
+ * what the damaged snapshot held. raft-level's store says which damaged folders claim to be
+ * newer (`newerDamaged`, newest first); folders whose name gives no index are left to its own
  * warning: nothing says they were newer.
  */
 export function newestDamagedSnapshot(inspection: SnapshotInspection): DamagedSnapshot | null {
-  const startsFrom = Math.max(0, ...inspection.valid.map((snapshot) => snapshot.index))
-  let newest: DamagedSnapshot | null = null
-  for (const { folder, reason } of inspection.invalid) {
-    const match = folderName.exec(basename(folder))
-    if (match === null) continue
-    const index = Number(match[2])
-    if (index > startsFrom && (newest === null || index > newest.index)) {
-      newest = { folder, reason, index, startsFrom }
-    }
-  }
-  return newest
+  const newest = inspection.newerDamaged[0]
+  if (newest === undefined) return null
+  const startsFrom = inspection.valid[0]?.index ?? 0
+  return { folder: newest.folder, reason: newest.reason, index: newest.index, startsFrom }
 }
