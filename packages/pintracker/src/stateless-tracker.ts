@@ -299,11 +299,24 @@ export class StatelessTracker {
       else if (!isAllocatedTo(pin, this.peerId)) status = 'remote'
       else if (held === null) continue
       else if (held.has(multihashKey(pin.cid))) status = 'pinned'
-      else {
+      else if (await this.#pinnedSince(pin.cid, options)) {
+        // Pinned after the list was read (an operation finished meanwhile): not lost.
+        status = 'pinned'
+      } else {
         status = 'unexpectedly_unpinned'
         error = unexpectedlyUnpinnedError
       }
       if (matchesFilter(status, filter)) yield this.#info(pin, ipfs, status, pin.timestamp, error)
+    }
+  }
+
+  async #pinnedSince(cid: CID, options: AbortOptions): Promise<boolean> {
+    try {
+      const type = await this.#connector.pinLsCid(cid, options)
+      return type === 'recursive' || type === 'direct'
+    } catch {
+      options.signal?.throwIfAborted()
+      return false
     }
   }
 

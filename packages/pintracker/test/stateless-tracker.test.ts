@@ -1,3 +1,4 @@
+import type { CID } from 'multiformats/cid'
 import { afterEach, describe, expect, it } from 'vitest'
 import { FakeIpfsConnector } from '../src/testing/index.ts'
 import {
@@ -330,7 +331,7 @@ describe('StatelessTracker', () => {
 
   it('streams statusAll in the pinset order, filtered', async () => {
     const { clock, network, group, tracker, connector } = await tracked()
-    const cids = []
+    const cids: CID[] = []
     for (let i = 0; i < 20; i++) cids.push(await availableContent(network, `many ${i}`))
     for (const cid of cids) group.pin({ cid, timestamp: start })
     await clock.advance(2000)
@@ -344,6 +345,26 @@ describe('StatelessTracker', () => {
     expect(lost.map((info) => info.cid.toString())).toEqual([cids[3]!.toString()])
     const pinned = await collect(tracker.statusAll({ filter: new Set(['pinned']) }))
     expect(pinned).toHaveLength(19)
+  })
+
+  it('does not call a pin that finished during a statusAll walk unexpectedly_unpinned', async () => {
+    const { clock, network, group, tracker } = await tracked()
+    const cids: CID[] = []
+    for (let i = 0; i < 6; i++) cids.push(await availableContent(network, `walk ${i}`))
+    cids.sort((a, b) => Buffer.compare(Buffer.from(a.bytes), Buffer.from(b.bytes)))
+    const late = cids.pop()!
+    for (const cid of cids) group.pin({ cid, timestamp: start })
+    await clock.advance(1000)
+    // The last CID in the pinset's order is still pinning when the IPFS pin list is read…
+    group.pin({ cid: late, timestamp: start })
+    const walk = tracker.statusAll()
+    const first = await walk.next()
+    expect(first.value?.cid.toString()).toBe(cids[0]!.toString())
+    // …and done before the walk reaches it.
+    await clock.advance(1000)
+    const rest = new Map<string, string>()
+    for await (const info of walk) rest.set(info.cid.toString(), info.status)
+    expect(rest.get(late.toString())).toBe('pinned')
   })
 
   it('recoverAll retries every CID in error and reports those it retried', async () => {
