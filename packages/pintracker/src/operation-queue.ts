@@ -2,7 +2,7 @@ import type { Operation } from './operation.ts'
 
 /**
  * A bounded FIFO of operations (one of 1.x's buffered channels). Entries are not removed when
- * an operation is replaced: the worker skips aborted ones, as 1.x's opWorker does.
+ * an operation is replaced: the worker skips canceled ones, as 1.x's opWorker does.
  */
 export class OperationQueue {
   readonly capacity: number
@@ -34,7 +34,7 @@ export class OperationQueue {
         this.#items = this.#items.slice(this.#head)
         this.#head = 0
       }
-      if (operation !== undefined && !operation.controller.signal.aborted) return operation
+      if (operation !== undefined && !operation.canceled) return operation
     }
     return undefined
   }

@@ -1,4 +1,3 @@
-import type { Pin } from '@pinraft/state-pinset'
 import type { TrackerStatus } from './tracker-status.ts'
 
 /** What an operation does: pin, unpin, or unpin because the pin is allocated elsewhere. */
@@ -9,21 +8,29 @@ export type OperationPhase = 'queued' | 'in_progress' | 'error' | 'done'
 
 /**
  * One operation on one CID (1.x's optracker.Operation). It exists only while queued, in flight
- * or failed: a finished one is forgotten, and the CID's status is read from IPFS again.
+ * or failed: a finished one is forgotten, and the CID's status is read from IPFS again. It is
+ * kept small (a few fields and the CID's string): a restore can queue a million of them. The
+ * pin's options are read from the pinset when the operation starts, so they are the latest.
  */
 export interface Operation {
   readonly type: OperationType
+  /** The CID, as a string (the tracker's key). */
   readonly key: string
-  /** The pin as the state held it when the operation was created or last updated. */
-  pin: Pin
   phase: OperationPhase
   attemptCount: number
   priority: boolean
   error: string
   /** When the phase last changed (milliseconds since the epoch). */
   timestamp: number
-  /** Aborted when the operation is replaced or the tracker stops. */
-  readonly controller: AbortController
+  /** Set when the operation is replaced or the tracker stops; a queued one is then skipped. */
+  canceled: boolean
+  /** Created when the operation starts, aborted with `canceled`. */
+  controller: AbortController | null
+}
+
+export function cancelOperation(operation: Operation): void {
+  operation.canceled = true
+  operation.controller?.abort()
 }
 
 /** 1.x's Operation.ToTrackerStatus: the status an operation's type and phase stand for. */

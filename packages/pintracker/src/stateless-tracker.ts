@@ -1,11 +1,12 @@
 import type { AbortOptions, ConsensusEvents, PinsetView } from '@pinraft/consensus'
 import type { IpfsConnector, IpfsId } from '@pinraft/ipfs-connector'
 import { type Clock, type Logger, silentLogger, systemClock } from '@pinraft/raft-core'
-import { cidKey, type Pin, validatePin } from '@pinraft/state-pinset'
+import { cidKey, type Pin, parseCid, validatePin } from '@pinraft/state-pinset'
 import type { CID } from 'multiformats/cid'
 import { defaultStatelessConfiguration, type StatelessConfiguration } from './configuration.ts'
 import { FullQueueError, TrackerStoppedError } from './errors.ts'
 import {
+  cancelOperation,
   type Operation,
   type OperationPhase,
   type OperationType,
@@ -170,7 +171,7 @@ export class StatelessTracker {
     this.#listening?.abort()
     if (this.#recoverTimer !== null) this.#clock.clearTimeout(this.#recoverTimer)
     if (this.#syncTimer !== null) this.#clock.clearTimeout(this.#syncTimer)
-    for (const operation of this.#operations.values()) operation.controller.abort()
+    for (const operation of this.#operations.values()) cancelOperation(operation)
     this.#priorityPins.clear()
     this.#pins.clear()
     this.#unpins.clear()
@@ -197,17 +198,18 @@ export class StatelessTracker {
   track(pin: Pin): void {
     if (this.#stopped) throw new TrackerStoppedError()
     if (pin.type === 'meta-pin') return
+    const key = operationKey(pin.cid)
     if (!isAllocatedTo(pin, this.peerId)) {
-      this.#enqueue(pin, 'remote')
+      this.#enqueue(key, 'remote', pin.timestamp)
       return
     }
-    this.#enqueue(pin, 'pin')
+    this.#enqueue(key, 'pin', pin.timestamp)
   }
 
   /** Stops managing a CID (1.x's Untrack): it is queued for unpinning. */
   untrack(cid: CID | string): void {
     if (this.#stopped) throw new TrackerStoppedError()
-    this.#enqueue(validatePin({ cid }), 'unpin')
+    this.#enqueue(operationKey(typeof cid === 'string' ? parseCid(cid) : cid), 'unpin', null)
   }
 
   /**
@@ -262,7 +264,7 @@ export class StatelessTracker {
       filter.has('remote')
     if (!wantsStateStatus) {
       const operations = [...this.#operations.values()]
-        .map((operation) => ({ operation, order: cidKey(operation.pin.cid) }))
+        .map((operation) => ({ operation, order: cidKey(parseCid(operation.key)) }))
         .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
       for (const { operation } of operations) {
         options.signal?.throwIfAborted()
@@ -340,7 +342,7 @@ export class StatelessTracker {
 
   async #recoverWith(info: PinInfo, options?: AbortOptions): Promise<PinInfo | null> {
     if (this.#stopped) return null
-    const key = info.cid.toString()
+    const key = operationKey(info.cid)
     switch (info.status) {
       case 'pin_error':
       case 'unexpectedly_unpinned': {
@@ -348,25 +350,25 @@ export class StatelessTracker {
         // Removed while recovering: nothing to pin.
         if (pin === undefined) return this.status(info.cid, options)
         this.#logger.info('restarting pin operation', { cid: key })
-        this.#tryEnqueue(pin, isAllocatedTo(pin, this.peerId) ? 'pin' : 'remote')
+        this.#tryEnqueue(key, isAllocatedTo(pin, this.peerId) ? 'pin' : 'remote', pin.timestamp)
         return this.status(info.cid, options)
       }
       case 'unpin_error':
         this.#logger.info('restarting unpin operation', { cid: key })
-        this.#tryEnqueue(validatePin({ cid: info.cid }), 'unpin')
+        this.#tryEnqueue(key, 'unpin', null)
         return this.status(info.cid, options)
       default:
         return null
     }
   }
 
-  #tryEnqueue(pin: Pin, type: OperationType): void {
+  #tryEnqueue(key: string, type: OperationType, submitted: number | null): void {
     try {
-      this.#enqueue(pin, type)
+      this.#enqueue(key, type, submitted)
     } catch (error) {
       // The operation now shows the error (pin_error / unpin_error): nothing is lost.
       this.#logger.error('could not queue the operation', {
-        cid: pin.cid.toString(),
+        cid: key,
         error: messageOf(error),
       })
     }
@@ -388,7 +390,7 @@ export class StatelessTracker {
     for (const operation of [...this.#operations.values()]) {
       if (operation.type !== 'pin') continue
       const pin = state.get(operation.key)
-      if (pin === undefined) this.#follow(() => this.untrack(operation.pin.cid))
+      if (pin === undefined) this.#follow(() => this.untrack(operation.key))
       else if (!isAllocatedTo(pin, this.peerId)) this.#follow(() => this.track(pin))
     }
     this.#scheduleRecover(0)
@@ -435,40 +437,40 @@ export class StatelessTracker {
   }
 
   /** 1.x's TrackNewOperation: null when the same kind of operation is already queued or running. */
-  #newOperation(pin: Pin, type: OperationType): Operation | null {
-    const key = pin.cid.toString()
+  #newOperation(key: string, type: OperationType): Operation | null {
     const existing = this.#operations.get(key)
     if (existing !== undefined) {
       if (existing.type === type && existing.phase !== 'error' && existing.phase !== 'done') {
-        existing.pin = pin
+        // Already queued or running; a queued pin reads the latest options when it starts.
         return null
       }
-      existing.controller.abort()
+      cancelOperation(existing)
     }
     const operation: Operation = {
       type,
       key,
-      pin,
       phase: 'queued',
       attemptCount: existing !== undefined && existing.type === type ? existing.attemptCount : 0,
       priority: false,
       error: '',
       timestamp: this.#clock.now(),
-      controller: new AbortController(),
+      canceled: false,
+      controller: null,
     }
     this.#operations.set(key, operation)
     return operation
   }
 
-  #enqueue(pin: Pin, type: OperationType): void {
-    const operation = this.#newOperation(pin, type)
+  /** Queues an operation; `submitted` is the pin's timestamp (new pins go first). */
+  #enqueue(key: string, type: OperationType, submitted: number | null): void {
+    const operation = this.#newOperation(key, type)
     if (operation === null) return
     let queue: OperationQueue
     if (type === 'pin') {
       const now = this.#clock.now()
       operation.priority =
-        pin.timestamp !== null &&
-        now < pin.timestamp + this.configuration.priorityPinMaxAge &&
+        submitted !== null &&
+        now < submitted + this.configuration.priorityPinMaxAge &&
         operation.attemptCount <= this.configuration.priorityPinMaxRetries
       queue = operation.priority ? this.#priorityPins : this.#pins
     } else {
@@ -479,7 +481,7 @@ export class StatelessTracker {
       operation.phase = 'error'
       operation.error = error.message
       operation.timestamp = this.#clock.now()
-      operation.controller.abort()
+      operation.canceled = true
       this.#changed(operation)
       this.#logger.error(error.message, { cid: operation.key })
       throw error
@@ -514,14 +516,24 @@ export class StatelessTracker {
 
   /** 1.x's applyPinF: one attempt; done operations are forgotten, failed ones keep their error. */
   async #apply(operation: Operation): Promise<void> {
-    const { signal } = operation.controller
+    const controller = new AbortController()
+    operation.controller = controller
+    const { signal } = controller
+    let pin: Pin | undefined
+    if (operation.type === 'pin') {
+      pin = this.#consensus.state().get(operation.key)
+      if (pin === undefined) {
+        // Left the pinset without an unpin reaching the tracker (a restore): nothing to pin.
+        this.#finish(operation)
+        return
+      }
+    }
     operation.phase = 'in_progress'
     operation.timestamp = this.#clock.now()
     operation.attemptCount++
     this.#changed(operation)
     try {
-      const { pin } = operation
-      if (operation.type === 'pin') {
+      if (pin !== undefined) {
         await this.#connector.pin(pin.cid, {
           mode: pin.mode,
           maxDepth: pin.maxDepth,
@@ -529,13 +541,14 @@ export class StatelessTracker {
           signal,
         })
       } else {
-        await this.#connector.unpin(pin.cid, { signal })
+        await this.#connector.unpin(parseCid(operation.key), { signal })
       }
     } catch (error) {
       if (signal.aborted) return
       operation.phase = 'error'
       operation.error = messageOf(error)
       operation.timestamp = this.#clock.now()
+      operation.controller = null
       this.#logger.warn(`${operation.type === 'pin' ? 'pin' : 'unpin'} failed`, {
         cid: operation.key,
         attempt: operation.attemptCount,
@@ -545,8 +558,13 @@ export class StatelessTracker {
       return
     }
     if (signal.aborted) return
+    this.#finish(operation)
+  }
+
+  #finish(operation: Operation): void {
     operation.phase = 'done'
     operation.timestamp = this.#clock.now()
+    operation.controller = null
     if (this.#operations.get(operation.key) === operation) this.#operations.delete(operation.key)
     this.#changed(operation)
   }
@@ -580,8 +598,10 @@ export class StatelessTracker {
   }
 
   #operationInfo(operation: Operation, ipfs: IpfsId): PinInfo {
+    // The pin's fields come from the pinset; an unpinned CID has only its CID.
+    const pin = this.#consensus.state().get(operation.key) ?? validatePin({ cid: operation.key })
     return this.#info(
-      operation.pin,
+      pin,
       ipfs,
       operationStatus(operation),
       operation.timestamp,
@@ -618,6 +638,14 @@ export class StatelessTracker {
       priorityPin,
     }
   }
+}
+
+/**
+ * The CID's string as the operations' key, copied flat: multiformats builds base32 strings by
+ * concatenation, and V8 keeps such a string as a rope of about 1.5 KB until it is flattened.
+ */
+function operationKey(cid: CID): string {
+  return Buffer.from(cid.toString(), 'latin1').toString('latin1')
 }
 
 /** Compares pins by their multihash, so CIDv0 and v1 of one DAG match across IPFS implementations. */
