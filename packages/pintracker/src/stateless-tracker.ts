@@ -289,7 +289,9 @@ export class StatelessTracker {
       }
     }
     for await (const pin of this.#consensus.state().list({ signal: options.signal })) {
-      const operation = this.#operations.get(pin.cid.toString())
+      // Building a CID's string is the walk's main cost: skip it when nothing is in flight.
+      const operation =
+        this.#operations.size === 0 ? undefined : this.#operations.get(pin.cid.toString())
       if (operation !== undefined) {
         const info = this.#operationInfo(operation, ipfs)
         if (matchesFilter(info.status, filter)) yield info
@@ -650,9 +652,8 @@ function operationKey(cid: CID): string {
 
 /** Compares pins by their multihash, so CIDv0 and v1 of one DAG match across IPFS implementations. */
 function multihashKey(cid: CID): string {
-  let text = ''
-  for (const byte of cid.multihash.bytes) text += String.fromCharCode(byte)
-  return text
+  const bytes = cid.multihash.bytes
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
 }
 
 /** Creates the tracker (js-libp2p's factory shape); `start()` it once consensus is created. */
