@@ -11,7 +11,7 @@ import { createProgram } from '../src/cli/program.ts'
 import { recoverCommand } from '../src/cli/recover.ts'
 import { statusCommand } from '../src/cli/status.ts'
 import type { PinJson } from '../src/client/api-client.ts'
-import { StatusClient } from '../src/client/status-client.ts'
+import { isIpfsPath, StatusClient } from '../src/client/status-client.ts'
 import { handleError } from '../src/http/error-handler.ts'
 import { pinStatusRoutes } from '../src/http/routes/pin-status.ts'
 import { contentCid, eventually, StatusCluster } from './support/status-cluster.ts'
@@ -155,6 +155,35 @@ describe('StatusClient', () => {
       message: 'the stream failed: peer 12D3KooWX: stream reset',
     })
     expect(seen).toHaveLength(1)
+  })
+})
+
+describe('pins by path from the client', () => {
+  it('pins and unpins /ipfs/<cid>/path through the peer, which resolves it', async () => {
+    const { cluster, host, peers } = await started(1)
+    const root = await contentCid('path root')
+    const target = await contentCid('path target')
+    peers[0]!.connector.setResolution(`/ipfs/${root}/a b/c`, target)
+    const client = new StatusClient({ baseUrl: host })
+    expect(isIpfsPath(`/ipfs/${root}/a b/c`)).toBe(true)
+    expect(isIpfsPath(root.toString())).toBe(false)
+    const pinned = await client.pinPath(`/ipfs/${root}/a b/c`, {
+      name: 'spaced',
+      replicationMin: 1,
+      replicationMax: 2,
+    })
+    expect(pinned).toMatchObject({
+      cid: target.toString(),
+      name: 'spaced',
+      replication_factor_min: 1,
+    })
+    expect(cluster.group.pinset.has(target)).toBe(true)
+    expect((await client.unpinPath(`/ipfs/${root}/a b/c`)).cid).toBe(target.toString())
+    await expect(client.unpinPath(`/ipfs/${root}/a b/c`)).rejects.toMatchObject({
+      name: 'ApiResponseError',
+      status: 404,
+    })
+    await expect(client.pinPath('ipfs/x')).rejects.toMatchObject({ name: 'UsageError' })
   })
 })
 

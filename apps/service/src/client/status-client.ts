@@ -1,7 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { createInterface } from 'node:readline'
-import { ApiResponseError, ApiUnreachableError } from '../errors.ts'
+import { ApiResponseError, ApiUnreachableError, UsageError } from '../errors.ts'
+import type { PinJson, PinOptions } from './api-client.ts'
 
 /** One peer's entry of a GlobalPinInfo, as the API writes it (1.x's PinInfoShort). */
 export interface PinInfoShortJson {
@@ -170,6 +171,57 @@ export class StatusClient {
   recoverAll(options: LocalOption = {}): AsyncGenerator<GlobalPinInfoJson> {
     return this.#lines('POST', `/pins/recover${local(options)}`, options.signal)
   }
+
+  async #pin(method: string, path: string): Promise<PinJson> {
+    const response = await this.#send(method, path)
+    if ((response.statusCode ?? 0) >= 400) throw await this.#failure(response)
+    let text = ''
+    for await (const chunk of response) text += String(chunk)
+    return JSON.parse(text) as PinJson
+  }
+
+  /** `pin add /ipfs/<cid>/path`: the peer resolves the path, then pins the CID it names. */
+  async pinPath(path: string, options: PinOptions = {}): Promise<PinJson> {
+    return this.#pin('POST', `${pathRoute(path)}${pinQuery(options)}`)
+  }
+
+  /** `pin rm /ipfs/<cid>/path`. */
+  async unpinPath(path: string): Promise<PinJson> {
+    return this.#pin('DELETE', pathRoute(path))
+  }
+}
+
+const pathPattern = /^\/(ipfs|ipns|ipld)\/[^/]/
+
+/** Whether a `pin add` / `pin rm` argument is an IPFS path rather than a CID. */
+export function isIpfsPath(argument: string): boolean {
+  return pathPattern.test(argument)
+}
+
+function pathRoute(path: string): string {
+  if (!isIpfsPath(path)) {
+    throw new UsageError(
+      `${JSON.stringify(path)} is not an IPFS path: give /ipfs/<cid>[/sub/path], /ipns/<name>[/…] or /ipld/<cid>[/…]`,
+    )
+  }
+  // Each segment is escaped, the slashes between them kept.
+  return `/pins${path
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/')}`
+}
+
+function pinQuery(options: PinOptions): string {
+  const query = new URLSearchParams()
+  if (options.name !== undefined) query.set('name', options.name)
+  if (options.mode !== undefined) query.set('mode', options.mode)
+  if (options.replicationMin !== undefined)
+    query.set('replication-min', String(options.replicationMin))
+  if (options.replicationMax !== undefined)
+    query.set('replication-max', String(options.replicationMax))
+  if (options.expireIn !== undefined) query.set('expire-in', options.expireIn)
+  for (const [key, value] of Object.entries(options.metadata ?? {})) query.set(`meta-${key}`, value)
+  return query.size === 0 ? '' : `?${query.toString()}`
 }
 
 function local(options: LocalOption): string {
