@@ -280,8 +280,11 @@ export class StatelessTracker {
     if (wantsIpfs) {
       held = new Set()
       try {
-        for await (const entry of this.#connector.pinLs({ type: 'all', signal: options.signal })) {
-          held.add(multihashKey(entry.cid))
+        // Two lists, as 1.x asks: `all` would also list every indirectly pinned block.
+        for (const type of ['recursive', 'direct'] as const) {
+          for await (const entry of this.#connector.pinLs({ type, signal: options.signal })) {
+            held.add(multihashKey(entry.cid))
+          }
         }
       } catch (error) {
         options.signal?.throwIfAborted()

@@ -329,6 +329,18 @@ describe('StatelessTracker', () => {
     )
   })
 
+  it('counts a direct pin as pinned in statusAll from the pin lists alone', async () => {
+    const { clock, network, group, tracker, connector } = await tracked()
+    const cid = await availableContent(network, 'direct')
+    group.pin({ cid, timestamp: start, mode: 'direct', maxDepth: 0 })
+    await clock.advance(1000)
+    const [listed] = await collect(tracker.statusAll())
+    expect(listed?.status).toBe('pinned')
+    // Found in the direct list: no per-CID question to IPFS.
+    expect(connector.pinLsCidCalls).toBe(0)
+    expect((await tracker.status(cid)).status).toBe('pinned')
+  })
+
   it('streams statusAll in the pinset order, filtered', async () => {
     const { clock, network, group, tracker, connector } = await tracked()
     const cids: CID[] = []

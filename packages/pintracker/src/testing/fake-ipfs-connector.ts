@@ -101,6 +101,8 @@ export class FakeIpfsConnector implements IpfsConnector {
   readonly #resolutions = new Map<string, CID>()
   /** Every pin and unpin call, in order (tests count attempts). */
   readonly calls: { method: 'pin' | 'unpin'; cid: string }[] = []
+  /** How many times `pinLsCid` was called (one call per CID is what listing avoids). */
+  pinLsCidCalls = 0
   /** When set, every call rejects with this error (an IPFS daemon that is down). */
   offline: Error | null = null
   #running = false
@@ -246,6 +248,7 @@ export class FakeIpfsConnector implements IpfsConnector {
 
   async pinLsCid(cid: CID, options?: AbortOptions): Promise<IpfsPinType> {
     this.#check(options)
+    this.pinLsCidCalls++
     return this.#pins.get(cid.toString())?.type ?? 'unpinned'
   }
 
