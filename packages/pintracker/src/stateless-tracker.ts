@@ -98,6 +98,8 @@ export class StatelessTracker {
   readonly #pins: OperationQueue
   readonly #unpins: OperationQueue
   readonly #running = new Set<Promise<void>>()
+  /** For each statusAll running, the CIDs pinned since it read the IPFS pin lists. */
+  readonly #walks = new Set<Set<string>>()
   #activePins = 0
   #activeUnpins = 0
   #started = false
@@ -276,6 +278,23 @@ export class StatelessTracker {
       return
     }
     const wantsIpfs = filter === null || filter.has('pinned') || filter.has('unexpectedly_unpinned')
+    // Pins that finish from now on: the lists below would not show them.
+    const pinnedDuringWalk = new Set<string>()
+    this.#walks.add(pinnedDuringWalk)
+    try {
+      yield* this.#walk(filter, ipfs, wantsIpfs, pinnedDuringWalk, options)
+    } finally {
+      this.#walks.delete(pinnedDuringWalk)
+    }
+  }
+
+  async *#walk(
+    filter: StatusFilter,
+    ipfs: IpfsId,
+    wantsIpfs: boolean,
+    pinnedDuringWalk: ReadonlySet<string>,
+    options: StatusAllOptions,
+  ): AsyncGenerator<PinInfo> {
     let held: Set<string> | null = null
     if (wantsIpfs) {
       held = new Set()
@@ -306,7 +325,7 @@ export class StatelessTracker {
       else if (!isAllocatedTo(pin, this.peerId)) status = 'remote'
       else if (held === null) continue
       else if (held.has(multihashKey(pin.cid))) status = 'pinned'
-      else if (await this.#pinnedSince(pin.cid, options)) {
+      else if (pinnedDuringWalk.has(pin.cid.toString())) {
         // Pinned after the list was read (an operation finished meanwhile): not lost.
         status = 'pinned'
       } else {
@@ -314,16 +333,6 @@ export class StatelessTracker {
         error = unexpectedlyUnpinnedError
       }
       if (matchesFilter(status, filter)) yield this.#info(pin, ipfs, status, pin.timestamp, error)
-    }
-  }
-
-  async #pinnedSince(cid: CID, options: AbortOptions): Promise<boolean> {
-    try {
-      const type = await this.#connector.pinLsCid(cid, options)
-      return type === 'recursive' || type === 'direct'
-    } catch {
-      options.signal?.throwIfAborted()
-      return false
     }
   }
 
@@ -567,6 +576,7 @@ export class StatelessTracker {
   }
 
   #finish(operation: Operation): void {
+    if (operation.type === 'pin') for (const walk of this.#walks) walk.add(operation.key)
     operation.phase = 'done'
     operation.timestamp = this.#clock.now()
     operation.controller = null
