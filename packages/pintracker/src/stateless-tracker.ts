@@ -105,6 +105,8 @@ export class StatelessTracker {
   #started = false
   #stopped = false
   #listening: AbortController | null = null
+  /** Aborts the reconciliation passes on stop, so a hung IPFS call cannot hold stop() up. */
+  readonly #stopping = new AbortController()
   #recoverTimer: unknown = null
   #syncTimer: unknown = null
   #passes: Promise<void> = Promise.resolve()
@@ -171,6 +173,7 @@ export class StatelessTracker {
     if (this.#stopped) return
     this.#stopped = true
     this.#listening?.abort()
+    this.#stopping.abort(new TrackerStoppedError())
     if (this.#recoverTimer !== null) this.#clock.clearTimeout(this.#recoverTimer)
     if (this.#syncTimer !== null) this.#clock.clearTimeout(this.#syncTimer)
     for (const operation of this.#operations.values()) cancelOperation(operation)
@@ -416,7 +419,7 @@ export class StatelessTracker {
     this.#recoverTimer = this.#clock.setTimeout(() => {
       this.#recoverTimer = null
       this.#pass('recover', async () => {
-        for await (const _ of this.recoverAll()) {
+        for await (const _ of this.recoverAll({ signal: this.#stopping.signal })) {
           // Each retried CID is already queued; the stream only paces the walk.
         }
       }).finally(() => this.#scheduleRecover(this.#pinRecoverInterval))
@@ -429,8 +432,12 @@ export class StatelessTracker {
       this.#syncTimer = null
       this.#pass('state sync', async () => {
         // Re-pin what the IPFS node lost; failed pins wait for the recover pass (their backoff).
-        for await (const info of this.statusAll({ filter: new Set(['unexpectedly_unpinned']) })) {
-          await this.#recoverWith(info)
+        const signal = this.#stopping.signal
+        for await (const info of this.statusAll({
+          filter: new Set(['unexpectedly_unpinned']),
+          signal,
+        })) {
+          await this.#recoverWith(info, { signal })
         }
       }).finally(() => this.#scheduleSync(this.#stateSyncInterval))
     }, delay)

@@ -415,6 +415,19 @@ describe('StatelessTracker', () => {
     expect(connector.isPinned(kept)).toBe(true)
   })
 
+  it('stops even while a reconciliation pass waits on a stuck IPFS node', async () => {
+    const connector = new FakeIpfsConnector()
+    const release = connector.blockPinLs()
+    const { tracker } = await setup({ connector })
+    // The first recover pass is now waiting for the pin list.
+    const outcome = await Promise.race([
+      tracker.stop().then(() => 'stopped'),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000)),
+    ])
+    release()
+    expect(outcome).toBe('stopped')
+  })
+
   it('stops following consensus and cancels its operations on stop', async () => {
     const { clock, group, tracker, connector } = await tracked()
     const cid = await contentCid('stopped')

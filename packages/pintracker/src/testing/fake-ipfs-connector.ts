@@ -106,6 +106,7 @@ export class FakeIpfsConnector implements IpfsConnector {
   /** When set, every call rejects with this error (an IPFS daemon that is down). */
   offline: Error | null = null
   #running = false
+  #pinLsGate: Promise<void> | null = null
   #inFlight = 0
   maxInFlight = 0
 
@@ -252,8 +253,32 @@ export class FakeIpfsConnector implements IpfsConnector {
     return this.#pins.get(cid.toString())?.type ?? 'unpinned'
   }
 
+  /** Makes `pinLs` hang (until aborted) until the returned function is called: a stuck node. */
+  blockPinLs(): () => void {
+    let release: () => void = () => {}
+    this.#pinLsGate = new Promise<void>((resolve) => {
+      release = () => {
+        this.#pinLsGate = null
+        resolve()
+      }
+    })
+    return release
+  }
+
   async *pinLs(options: IpfsPinLsOptions = {}): AsyncIterable<IpfsPinEntry> {
     this.#check(options)
+    if (this.#pinLsGate !== null) {
+      const signal = options.signal
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(abortError(signal!))
+        if (signal?.aborted === true) onAbort()
+        signal?.addEventListener('abort', onAbort, { once: true })
+        void this.#pinLsGate?.then(() => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        })
+      })
+    }
     const type = options.type ?? 'recursive'
     let count = 0
     for (const record of [...this.#pins.values()]) {
