@@ -2,7 +2,7 @@ import type { AbortOptions, Consensus } from '@pinraft/consensus'
 import type { IpfsConnector } from '@pinraft/ipfs-connector'
 import type { PinInfo, StatelessTracker, StatusFilter } from '@pinraft/pintracker'
 import { matchesFilter } from '@pinraft/pintracker'
-import { type Logger, silentLogger } from '@pinraft/raft-core'
+import { type Clock, type Logger, silentLogger, systemClock } from '@pinraft/raft-core'
 import { cidKey, type Pin, type PinInput, parseCid, validatePin } from '@pinraft/state-pinset'
 import type { CID } from 'multiformats/cid'
 import { ClusterStoppedError, PathResolveError, PinNotFoundError } from './errors.ts'
@@ -14,6 +14,7 @@ import {
   requestPinInfo,
   requestPinInfoStream,
 } from './rpc/cluster-protocol.ts'
+import { isClosest } from './state-sync.ts'
 
 /** What the cluster needs from consensus. */
 export type ClusterConsensus = Pick<Consensus, 'peerId' | 'state' | 'peers' | 'logPin' | 'logUnpin'>
@@ -31,6 +32,7 @@ export interface ClusterComponents {
   readonly connector: IpfsConnector
   readonly tracker: ClusterTracker
   readonly logger?: Logger
+  readonly clock?: Clock
 }
 
 export interface ClusterInit {
@@ -39,6 +41,8 @@ export interface ClusterInit {
   readonly peerTimeout?: number
   /** How long a peer may take between two frames of a streamed answer. */
   readonly streamFrameTimeout?: number
+  /** `cluster.state_sync_interval` (ms): unpin expired pins this often; 0 or unset: never. */
+  readonly stateSyncInterval?: number
 }
 
 export interface ClusterStatusAllOptions extends AbortOptions {
@@ -78,6 +82,9 @@ export class Cluster {
   readonly #logger: Logger
   readonly #peerTimeout: number
   readonly #frameTimeout: number
+  readonly #clock: Clock
+  readonly #stateSyncInterval: number
+  #syncTimer: unknown = null
   /** What each peer said about itself last (1.x reads it from the ping metric). */
   readonly #known = new Map<string, KnownPeer>()
   #started = false
@@ -94,6 +101,8 @@ export class Cluster {
     this.#logger = components.logger ?? silentLogger
     this.#peerTimeout = init.peerTimeout ?? 15_000
     this.#frameTimeout = init.streamFrameTimeout ?? 120_000
+    this.#clock = components.clock ?? systemClock
+    this.#stateSyncInterval = init.stateSyncInterval ?? 0
   }
 
   /** Serves the cluster protocol (`/pinraft/cluster/1.0.0`). */
@@ -110,6 +119,49 @@ export class Cluster {
       },
       { callTimeout: this.#peerTimeout, logger: this.#logger },
     )
+    this.#scheduleStateSync()
+  }
+
+  #scheduleStateSync(): void {
+    if (this.#stopped || this.#stateSyncInterval <= 0) return
+    this.#syncTimer = this.#clock.setTimeout(() => {
+      this.#syncTimer = null
+      void this.stateSync()
+        .catch((error: unknown) => {
+          if (!this.#stopped) this.#logger.warn('state sync failed', { error: messageOf(error) })
+        })
+        .finally(() => this.#scheduleStateSync())
+    }, this.#stateSyncInterval)
+  }
+
+  /**
+   * 1.x's StateSync: unpins every pin whose `expire_at` has passed, on the one member closest to
+   * its CID (so it is unpinned once, not by every peer). Resolves with how many it unpinned.
+   */
+  async stateSync(options?: AbortOptions): Promise<number> {
+    const signal = this.#signal(options)
+    const members = await this.#consensus.peers({ signal })
+    const now = this.#clock.now()
+    let unpinned = 0
+    for await (const pin of this.#consensus.state().list({ signal })) {
+      if (pin.expireAt === null || pin.expireAt >= now) continue
+      if (!isClosest(pin.cid, this.peerId, members)) continue
+      this.#logger.info('unpinning an expired pin', {
+        cid: pin.cid.toString(),
+        expiredAt: new Date(pin.expireAt).toISOString(),
+      })
+      try {
+        await this.#consensus.logUnpin(pin.cid.toString(), { signal })
+        unpinned++
+      } catch (error) {
+        signal.throwIfAborted()
+        this.#logger.error('could not unpin an expired pin', {
+          cid: pin.cid.toString(),
+          error: messageOf(error),
+        })
+      }
+    }
+    return unpinned
   }
 
   /** Stops serving and aborts the calls in flight. */
@@ -117,6 +169,7 @@ export class Cluster {
     if (this.#stopped) return
     this.#stopped = true
     this.#stopping.abort(new ClusterStoppedError())
+    if (this.#syncTimer !== null) this.#clock.clearTimeout(this.#syncTimer)
     if (this.#started) await this.#libp2p.unhandle(CLUSTER_PROTOCOL)
   }
 

@@ -19,3 +19,4 @@ export {
 } from './rpc/cluster-protocol.ts'
 export type { PinInfoWire } from './rpc/pin-info-wire.ts'
 export { pinInfoFromWire, pinInfoToWire } from './rpc/pin-info-wire.ts'
+export { isClosest } from './state-sync.ts'

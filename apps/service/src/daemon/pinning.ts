@@ -61,7 +61,11 @@ export async function startPinning(init: PinningInit): Promise<Pinning> {
       tracker,
       logger: libraryLogger(init.logger.child({ component: 'cluster' })),
     },
-    { peername: init.peername, peerTimeout: init.peerTimeout },
+    {
+      peername: init.peername,
+      peerTimeout: init.peerTimeout,
+      stateSyncInterval: init.stateSyncInterval,
+    },
   )
   try {
     await cluster.start()
