@@ -41,3 +41,8 @@ export type {
   IpfsRepoStat,
   PinMode,
 } from './ipfs-connector.ts'
+export {
+  createKuboConnector,
+  type KuboConnectorInit,
+  KuboIpfsConnector,
+} from './kubo/kubo-connector.ts'
