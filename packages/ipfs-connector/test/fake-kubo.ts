@@ -175,7 +175,7 @@ export async function startFakeKubo(): Promise<FakeKubo> {
           if (bytes === undefined)
             return kuboError(
               response,
-              'block was not found locally (offline): ipld: could not find ' + arg,
+              `block was not found locally (offline): ipld: could not find ${arg}`,
             )
           response.writeHead(200, { 'content-type': 'text/plain' })
           response.end(bytes)
