@@ -147,6 +147,7 @@ export const addRoutes: FastifyPluginAsync<{ context: ApiContext }> = async (app
       // The pin options are checked before anything is read (expire-in, mode…).
       pinInput(emptyIdentityCid)
 
+      context.logger.info({ format: query.format || 'unixfs', name: query.name }, 'add started')
       const controller = new AbortController()
       const onClose = (): void => {
         if (!reply.raw.writableFinished) controller.abort(new Error('the client went away'))
@@ -217,13 +218,15 @@ export const addRoutes: FastifyPluginAsync<{ context: ApiContext }> = async (app
         raw.end()
       } catch (error) {
         const failure = error as Error
-        const body = addErrorBody(failure)
-        if (body.code >= 500) context.logger.error({ err: error }, 'add failed')
-        else context.logger.info({ error: failure.message }, 'add refused')
         if (signal.aborted) {
+          // The client went away: nothing is pinned, and nobody is left to answer.
+          context.logger.info({ reason: String(signal.reason) }, 'add cancelled')
           raw.destroy()
           return
         }
+        const body = addErrorBody(failure)
+        if (body.code >= 500) context.logger.error({ err: error }, 'add failed')
+        else context.logger.info({ error: failure.message }, 'add refused')
         // Before the first line, the status says it; after, the trailer (as 1.x and Kubo do).
         if (!started) {
           raw.writeHead(body.code, { 'content-type': 'application/json', connection: 'close' })
