@@ -32,10 +32,12 @@ export function startDirectPinning(init: DirectPinningInit): () => void {
     while (running < limit && waiting.length > 0 && !controller.signal.aborted) {
       const job = waiting.shift() as () => Promise<void>
       running++
-      void job().finally(() => {
-        running--
-        pump()
-      })
+      void job()
+        .catch(() => {})
+        .finally(() => {
+          running--
+          pump()
+        })
     }
   }
   const enqueue = (cid: string, work: () => Promise<void>): void => {
