@@ -36,6 +36,10 @@ import type {
 import { abortReason, progressDeadline } from '../progress-deadline.ts'
 import { embeddedLibp2pOptions } from './embedded-libp2p.ts'
 import { folderSize } from './folder-size.ts'
+import { prefetchDag } from './prefetch.ts'
+
+/** Blocks fetched at once while pinning (each at most 1 MiB, 256 KiB with the default chunker). */
+const prefetchConcurrency = 16
 
 export interface EmbeddedConnectorInit {
   readonly configuration: EmbeddedConfiguration
@@ -180,6 +184,14 @@ export class EmbeddedIpfsConnector implements IpfsConnector {
           : options.maxDepth === undefined || options.maxDepth < 0
             ? Number.POSITIVE_INFINITY
             : options.maxDepth
+      if (depth > 0) {
+        await prefetchDag(node.blockstore, cid, {
+          maxDepth: depth,
+          concurrency: prefetchConcurrency,
+          signal: deadline.signal,
+          onBlock: () => deadline.progress(),
+        })
+      }
       for await (const _ of node.pins.add(cid, {
         depth,
         signal: deadline.signal,
