@@ -117,6 +117,32 @@ describe('POST /add (in process, on a real embedded IPFS node)', () => {
     ).toBe(true)
   })
 
+  it('reads part names as boxo’s MultiFileReader escapes them (url.QueryEscape)', async () => {
+    const boundary = 'names'
+    const part = (name: string, type: string, body: string) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: ${type}\r\n\r\n${body}\r\n`
+    const response = await fetch(`${url}/add?stream-channels=false`, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: `${part('my+dir', 'application/x-directory', '')}${part('my+dir%2Fa%2Bb.txt', 'application/octet-stream', 'x')}--${boundary}--\r\n`,
+    })
+    expect(response.status).toBe(200)
+    const names = ((await response.json()) as { name: string }[]).map((entry) => entry.name)
+    expect(names).toEqual(['my dir/a+b.txt', 'my dir'])
+  })
+
+  it('refuses a symbolic link part with a 400 that says so', async () => {
+    const boundary = 'link'
+    const response = await fetch(`${url}/add`, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="l"\r\nContent-Type: application/symlink\r\n\r\n/etc/passwd\r\n--${boundary}--\r\n`,
+    })
+    expect(response.status).toBe(400)
+    expect(((await response.json()) as { message: string }).message).toContain('symbolic link')
+    expect(consensus.state().count()).toBe(0)
+  })
+
   it('gives up an add whose client goes away half-way, and pins nothing', async () => {
     const boundary = 'cut'
     const upload = httpRequest(`${url}/add?name=cut`, {

@@ -12,8 +12,9 @@ type Part = { path: string; directory: boolean; stream: Readable }
 function decodeName(name: string | undefined): string {
   if (name === undefined) return ''
   try {
-    // go-ipfs-files escapes the path in `filename` (url.PathEscape).
-    return decodeURIComponent(name)
+    // boxo's MultiFileReader writes `filename` with url.QueryEscape (a space is "+"), and
+    // Kubo reads it back with url.QueryUnescape: the same here.
+    return decodeURIComponent(name.replace(/\+/g, ' '))
   } catch {
     return name
   }
@@ -61,6 +62,15 @@ export async function* multipartEntries(
     throw new InvalidParameterError(`malformed multipart request: ${(error as Error).message}`)
   }
   busboy.on('file', (_field, stream, filename, _encoding, mimeType) => {
+    if (String(mimeType).toLowerCase() === 'application/symlink') {
+      stream.resume()
+      fail(
+        new InvalidParameterError(
+          `${JSON.stringify(decodeName(filename))} is a symbolic link, which pinraft's adder does not add: add what it points to instead`,
+        ),
+      )
+      return
+    }
     parts.push({
       path: decodeName(filename),
       directory: directoryTypes.has(String(mimeType).toLowerCase()),
