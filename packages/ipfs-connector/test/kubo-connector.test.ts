@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { addUnixfs } from '../src/adder/unixfs-adder.ts'
 import { resolveIpfsHttpConfiguration } from '../src/configuration/ipfshttp-configuration.ts'
 import { createKuboConnector, type KuboIpfsConnector } from '../src/kubo/kubo-connector.ts'
-import { type FakeKubo, startFakeKubo } from './fake-kubo.ts'
+import { type FakeKubo, startFakeKubo } from '../src/testing/fake-kubo.ts'
 import { chunksOf, collect } from './support.ts'
 
 const cid = CID.parse('bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi')
