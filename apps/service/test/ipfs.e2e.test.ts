@@ -83,6 +83,8 @@ async function stop(peer: Peer): Promise<void> {
     daemon.child.kill('SIGKILL')
     throw new Error(`${peer.name} did not stop\n${daemon.output().slice(-4000)}`)
   }
+  // A clean stop: the IPFS node, consensus and libp2p closed without an unhandled error.
+  expect(code, daemon.output().slice(-4000)).toBe(0)
   peer.daemon = undefined
 }
 
@@ -460,5 +462,9 @@ describe('three pinraft daemons with embedded IPFS nodes', { timeout: 120_000 },
       expect(peer.daemon?.output()).toContain('made no progress for 3s')
       expect((await peer.client.id()).ipfs.error).toBe('')
     }
+  })
+
+  it('stops every peer cleanly (exit 0), IPFS node after consensus', async () => {
+    for (const peer of peers) await stop(peer)
   })
 })
