@@ -464,7 +464,7 @@ describe('three pinraft daemons with embedded IPFS nodes', { timeout: 120_000 },
     }
   })
 
-  it('stops every peer cleanly (exit 0), IPFS node after consensus', async () => {
+  it('stops every peer cleanly (exit 0)', async () => {
     for (const peer of peers) await stop(peer)
   })
 })

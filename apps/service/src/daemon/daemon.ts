@@ -256,7 +256,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     })
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
-        logger.info('shutting down: HTTP API, then consensus, then libp2p')
+        logger.info('shutting down: HTTP API, then consensus, then the IPFS node, then libp2p')
         await unwind()
         logger.info('stopped')
         if (failure === undefined) resolveStopped()
