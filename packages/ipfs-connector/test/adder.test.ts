@@ -137,7 +137,9 @@ describe('the UnixFS adder', () => {
     ).rejects.toMatchObject({ name: 'InvalidAddInputError' })
     await expect(
       collect(
-        addUnixfs(files({ path: 'x', bytes: new Uint8Array(1) }), memoryWriter(), { hash: 'md5' }),
+        addUnixfs(files({ path: 'x', bytes: new Uint8Array(1) }), memoryWriter(), {
+          hash: 'sha2-512',
+        }),
       ),
     ).rejects.toMatchObject({ name: 'InvalidAddInputError' })
   })

@@ -93,7 +93,7 @@ export function registerAddCommand(program: Command, io: CliIo): void {
         '--chunker <chunker>',
         'size-<bytes> (default size-262144) or rabin-<min>-<avg>-<max>',
       )
-      .option('--hash <function>', 'sha2-256 (default) or sha2-512')
+      .option('--hash <function>', 'sha2-256 (the default and only one supported)')
       .option('--trickle', 'use the trickle DAG layout instead of balanced', false),
   )
     .addHelpText(

@@ -1,6 +1,6 @@
 import { type Chunker, fixedSize, rabin } from 'ipfs-unixfs-importer/chunker'
 import type { MultihashHasher } from 'multiformats/hashes/interface'
-import { sha256, sha512 } from 'multiformats/hashes/sha2'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { InvalidAddInputError } from '../errors.ts'
 
 /** IPFS Cluster 1.x's `IPFSAddParams` plus what the adder itself needs. */
@@ -10,7 +10,7 @@ export interface AddOptions {
   /** Leaves as raw blocks (default: false for CID version 0, true for 1, as Kubo). */
   readonly rawLeaves?: boolean
   readonly cidVersion?: 0 | 1
-  /** `sha2-256` (default) or `sha2-512`. */
+  /** `sha2-256` (the default, and the only hash the importer builds with). */
   readonly hash?: string
   readonly wrapWithDirectory?: boolean
   /** `balanced` (default, also ``) or `trickle`. */
@@ -68,16 +68,14 @@ export function parseChunker(text: string | undefined): Chunker {
   )
 }
 
+/**
+ * The hash the DAG is built with. ipfs-unixfs-importer hashes every block with sha2-256 and
+ * takes no other, so another name is refused rather than silently ignored.
+ */
 export function parseHasher(name: string | undefined): MultihashHasher {
-  switch ((name ?? 'sha2-256').toLowerCase()) {
-    case '':
-    case 'sha2-256':
-      return sha256
-    case 'sha2-512':
-      return sha512
-    default:
-      throw new InvalidAddInputError(
-        `hash function ${JSON.stringify(name)} is not known here: use sha2-256 (the default) or sha2-512`,
-      )
-  }
+  const value = (name ?? '').toLowerCase()
+  if (value === '' || value === 'sha2-256') return sha256
+  throw new InvalidAddInputError(
+    `hash function ${JSON.stringify(name)} is not supported by pinraft's adder: it builds DAGs with sha2-256 only (the default); drop the hash parameter`,
+  )
 }

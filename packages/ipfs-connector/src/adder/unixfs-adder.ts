@@ -32,10 +32,9 @@ export async function* addUnixfs(
   writer: BlockWriter,
   options: AddOptions = {},
 ): AsyncGenerator<AddedOutput, CID> {
-  const hasher = parseHasher(options.hash)
+  parseHasher(options.hash)
   const chunker = parseChunker(options.chunker)
-  // Kubo: CID version 0 cannot carry another hash, so the version moves to 1 (as `ipfs add`).
-  const cidVersion = options.cidVersion === 1 || hasher.name !== 'sha2-256' ? 1 : 0
+  const cidVersion = options.cidVersion === 1 ? 1 : 0
   const rawLeaves = options.rawLeaves ?? cidVersion === 1
   const layout =
     options.layout === 'trickle'
@@ -90,14 +89,13 @@ export async function* addUnixfs(
       profile: 'unixfs-v0-2015',
       cidVersion,
       rawLeaves,
-      hasher,
       chunker,
       layout,
       wrapWithDirectory: options.wrapWithDirectory === true,
       // One file at a time: a multipart body arrives in order, and memory stays bounded.
       fileImportConcurrency: 1,
       blockWriteConcurrency: 4,
-    } as Parameters<typeof importer>[2])) {
+    })) {
       root = result.cid
       queue.push({ name: result.path ?? '', cid: result.cid, size: Number(result.size) })
     }
