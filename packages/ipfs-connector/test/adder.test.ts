@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { MemoryBlockstore } from 'blockstore-core'
 import { importer } from 'ipfs-unixfs-importer'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
@@ -115,6 +116,20 @@ describe('the UnixFS adder', () => {
     expect(last?.cid?.toString()).toBe(result.toString())
     expect(items.every((item) => (item.size ?? 0) > 0)).toBe(true)
     expect(writer.blocks.has(result.toString())).toBe(true)
+  })
+
+  it('chunks by content with a rabin chunker (different blocks, same bytes)', async () => {
+    // Random bytes: a periodic pattern has no content boundaries, so every chunk is max-size.
+    const bytes = randomBytes(2 * 1024 * 1024)
+    const fixed = memoryWriter()
+    const byContent = memoryWriter()
+    const a = await collect(addUnixfs(files({ path: 'f', bytes }), fixed))
+    const b = await collect(
+      addUnixfs(files({ path: 'f', bytes }), byContent, { chunker: 'rabin-65536-131072-262144' }),
+    )
+    expect(b.result.toString()).not.toBe(a.result.toString())
+    expect(byContent.blocks.size).toBeGreaterThan(fixed.blocks.size)
+    expect(b.items.at(-1)?.size).toBeGreaterThan(bytes.length)
   })
 
   it('reports progress every 256 KiB when asked', async () => {
