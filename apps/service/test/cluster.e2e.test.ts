@@ -162,6 +162,8 @@ beforeAll(async () => {
       PINRAFT_CLUSTER_PEERNAME: name,
       PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${clusterPort}`,
       PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${apiPort}`,
+      // Never the default /ip4/0.0.0.0/tcp/4001: three peers share this machine.
+      PINRAFT_IPFS_CONNECTOR_EMBEDDED_LISTEN_MULTIADDRESS: '/ip4/127.0.0.1/tcp/0',
       // Fast, but not twitchy, timings for a shared 2-core machine.
       PINRAFT_CONSENSUS_RAFT_HEARTBEAT_TIMEOUT: '300ms',
       PINRAFT_CONSENSUS_RAFT_ELECTION_TIMEOUT: '300ms',

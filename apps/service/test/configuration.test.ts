@@ -39,7 +39,7 @@ describe('pinraft init', () => {
   it('writes service.json with every section at its defaults and no peers/bootstrap keys, and an identity', async () => {
     const result = await initializeFolder({ folder, peers: [], force: false })
     const json = JSON.parse(await readFile(join(folder, 'service.json'), 'utf8'))
-    expect(Object.keys(json)).toEqual(['cluster', 'consensus', 'api'])
+    expect(Object.keys(json)).toEqual(['cluster', 'consensus', 'api', 'ipfs_connector'])
     expect(json.cluster.secret).toMatch(/^[0-9a-f]{64}$/)
     expect(json.cluster.listen_multiaddress).toEqual(['/ip4/0.0.0.0/tcp/9096'])
     expect(json.cluster).not.toHaveProperty('peers')

@@ -1,3 +1,32 @@
+export type { AddOptions } from './adder/add-options.ts'
+export type { AddEntry, AddedOutput, BlockWriter } from './adder/added-output.ts'
+export { addCar } from './adder/car-adder.ts'
+export { addUnixfs } from './adder/unixfs-adder.ts'
+export { catFile } from './cat.ts'
+export {
+  type ConnectorConfiguration,
+  type ConnectorConfigurationJson,
+  resolveConnectorConfiguration,
+} from './configuration/connector-configuration.ts'
+export { formatDuration, parseGoDuration } from './configuration/duration.ts'
+export {
+  defaultEmbeddedConfiguration,
+  type EmbeddedConfiguration,
+  type EmbeddedConfigurationJson,
+  resolveEmbeddedConfiguration,
+} from './configuration/embedded-configuration.ts'
+export {
+  defaultIpfsHttpConfiguration,
+  type IpfsHttpConfiguration,
+  type IpfsHttpConfigurationJson,
+  resolveIpfsHttpConfiguration,
+} from './configuration/ipfshttp-configuration.ts'
+export {
+  createEmbeddedConnector,
+  type EmbeddedConnectorInit,
+  EmbeddedIpfsConnector,
+} from './embedded/embedded-connector.ts'
+export * from './errors.ts'
 export type {
   AbortOptions,
   IpfsBlockPutOptions,
@@ -12,3 +41,8 @@ export type {
   IpfsRepoStat,
   PinMode,
 } from './ipfs-connector.ts'
+export {
+  createKuboConnector,
+  type KuboConnectorInit,
+  KuboIpfsConnector,
+} from './kubo/kubo-connector.ts'

@@ -27,33 +27,41 @@ export function registerInitCommand(program: Command, io: CliIo): void {
       [],
     )
     .option('-f, --force', 'replace an existing configuration and identity', false)
+    .option(
+      '--ipfs-api <multiaddr>',
+      'use the Kubo daemon whose RPC API listens here (ipfs_connector.ipfshttp) instead of the embedded IPFS node, e.g. /ip4/127.0.0.1/tcp/5001',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   pinraft init                                  # ~/.pinraft, a new cluster secret
   PINRAFT_SECRET=<64 hex> pinraft init          # a peer of an existing cluster
-  pinraft --config ./peer2 init --peers /ip4/192.0.2.1/tcp/9096/p2p/12D3KooW...`,
+  pinraft --config ./peer2 init --peers /ip4/192.0.2.1/tcp/9096/p2p/12D3KooW...
+  pinraft init --ipfs-api /ip4/127.0.0.1/tcp/5001   # beside an existing Kubo`,
     )
-    .action(async (options: { peers: string[]; force: boolean }, command: Command) => {
-      const global = command.optsWithGlobals<GlobalOptions>()
-      const folder = configurationFolder(global.config, io.environment)
-      const result = await initializeFolder({
-        folder,
-        peers: options.peers,
-        force: options.force,
-        secret: io.environment.PINRAFT_SECRET,
-      })
-      io.stdout(`pinraft configuration written to ${folder}:\n`)
-      for (const file of result.files) io.stdout(`  ${file}\n`)
-      io.stdout(`peer ID: ${result.peerId}\n`)
-      if (result.generatedSecret) {
+    .action(
+      async (options: { peers: string[]; force: boolean; ipfsApi?: string }, command: Command) => {
+        const global = command.optsWithGlobals<GlobalOptions>()
+        const folder = configurationFolder(global.config, io.environment)
+        const result = await initializeFolder({
+          folder,
+          peers: options.peers,
+          force: options.force,
+          secret: io.environment.PINRAFT_SECRET,
+          ipfsApi: options.ipfsApi,
+        })
+        io.stdout(`pinraft configuration written to ${folder}:\n`)
+        for (const file of result.files) io.stdout(`  ${file}\n`)
+        io.stdout(`peer ID: ${result.peerId}\n`)
+        if (result.generatedSecret) {
+          io.stdout(
+            'A new cluster secret was generated. Every peer of the cluster needs the same one: copy cluster.secret from service.json, or run `pinraft init` on the other peers with PINRAFT_SECRET=<that secret>.\n',
+          )
+        }
         io.stdout(
-          'A new cluster secret was generated. Every peer of the cluster needs the same one: copy cluster.secret from service.json, or run `pinraft init` on the other peers with PINRAFT_SECRET=<that secret>.\n',
+          `Start the peer with: pinraft${global.config === undefined ? '' : ` --config ${global.config}`} daemon\n`,
         )
-      }
-      io.stdout(
-        `Start the peer with: pinraft${global.config === undefined ? '' : ` --config ${global.config}`} daemon\n`,
-      )
-    })
+      },
+    )
 }

@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander'
 import { serviceVersion } from '../version.ts'
+import { registerAddCommand } from './add.ts'
 import { registerDaemonCommand } from './daemon.ts'
 import { registerIdCommand } from './id.ts'
 import { registerInitCommand } from './init.ts'
 import type { CliIo } from './io.ts'
+import { registerIpfsCommands } from './ipfs.ts'
 import { registerPeersCommands } from './peers.ts'
 import { registerPinCommands } from './pin.ts'
 import { registerStateCommands } from './state.ts'
@@ -26,6 +28,7 @@ const expectedErrors = new Set([
   'PeerstoreFileError',
   'StateImportError',
   'OperationRejectedError',
+  'InvalidConnectorConfigurationError',
 ])
 
 /** The `pinraft` program: service and client commands in one binary. */
@@ -73,6 +76,8 @@ Environment:
   registerIdCommand(program, io)
   registerPeersCommands(program, io)
   registerPinCommands(program, io)
+  registerAddCommand(program, io)
+  registerIpfsCommands(program, io)
   registerVersionCommand(program, io)
   return program
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { access, mkdir, open, rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { resolveIpfsHttpConfiguration } from '@pinraft/ipfs-connector'
 import { parsePeerMultiaddr, savePeerstoreFile } from '@pinraft/pstoremgr'
 import { ConfigurationError, ConfigurationExistsError, UsageError } from '../errors.ts'
 import { generateIdentity, identityToJson } from './identity.ts'
@@ -14,6 +15,8 @@ export interface InitializeOptions {
   readonly force: boolean
   /** `PINRAFT_SECRET`: the cluster secret to use instead of a random one (64 hex characters). */
   readonly secret?: string
+  /** `--ipfs-api`: use Kubo's RPC API at this multiaddress instead of the embedded IPFS node. */
+  readonly ipfsApi?: string
 }
 
 export interface InitializeResult {
@@ -84,6 +87,10 @@ export async function initializeFolder(options: InitializeOptions): Promise<Init
       'must be 64 hexadecimal characters (32 bytes), the secret of the cluster to join; copy cluster.secret from the service.json of a running peer',
     )
   }
+  if (options.ipfsApi !== undefined) {
+    // Refused now rather than at the daemon's start: init writes nothing it cannot read.
+    resolveIpfsHttpConfiguration({ node_multiaddress: options.ipfsApi })
+  }
   const generatedSecret = given === undefined || given === ''
   const secret = generatedSecret ? randomBytes(32).toString('hex') : given.toLowerCase()
   const identity = await generateIdentity()
@@ -92,7 +99,7 @@ export async function initializeFolder(options: InitializeOptions): Promise<Init
   // Both files hold secrets: readable by their owner only.
   await writeFileAtomically(
     service,
-    `${JSON.stringify(defaultServiceJson(secret), null, 2)}\n`,
+    `${JSON.stringify(defaultServiceJson(secret, options.ipfsApi), null, 2)}\n`,
     0o600,
   )
   await writeFileAtomically(

@@ -1,5 +1,10 @@
 import { hostname } from 'node:os'
 import { defaultRaftConfiguration } from '@pinraft/consensus'
+import {
+  type ConnectorConfigurationJson,
+  defaultEmbeddedConfiguration,
+  defaultIpfsHttpConfiguration,
+} from '@pinraft/ipfs-connector'
 
 /**
  * The sections of `service.json` and their keys, in IPFS Cluster's shape: `cluster`,
@@ -59,14 +64,25 @@ export interface ServiceJson {
   cluster: ClusterSectionJson
   consensus: { raft: ReturnType<typeof defaultRaftConfiguration> & { data_folder?: string } }
   api: { restapi: RestApiSectionJson }
+  ipfs_connector: ConnectorConfigurationJson
+}
+
+/**
+ * The `ipfs_connector` section `pinraft init` writes: the embedded node, or Kubo's RPC API at
+ * `ipfsApi` (`--ipfs-api`).
+ */
+export function defaultIpfsConnectorSection(ipfsApi?: string): ConnectorConfigurationJson {
+  if (ipfsApi === undefined) return { embedded: defaultEmbeddedConfiguration() }
+  return { ipfshttp: { ...defaultIpfsHttpConfiguration(), node_multiaddress: ipfsApi } }
 }
 
 /** `service.json` as `pinraft init` writes it: every section with every key at its default. */
-export function defaultServiceJson(secret: string): ServiceJson {
+export function defaultServiceJson(secret: string, ipfsApi?: string): ServiceJson {
   return {
     cluster: defaultClusterSection(secret),
     consensus: { raft: defaultRaftConfiguration() },
     api: { restapi: defaultRestApiSection() },
+    ipfs_connector: defaultIpfsConnectorSection(ipfsApi),
   }
 }
 
@@ -115,6 +131,21 @@ export function sectionDescriptions(): SectionDescription[] {
       path: ['api', 'restapi'],
       environmentPrefix: 'PINRAFT_API_RESTAPI_',
       keys: keysOf(defaultRestApiSection(), { basic_auth_credentials: 'object' }),
+    },
+    {
+      name: 'ipfs_connector.embedded',
+      path: ['ipfs_connector', 'embedded'],
+      environmentPrefix: 'PINRAFT_IPFS_CONNECTOR_EMBEDDED_',
+      keys: keysOf(defaultEmbeddedConfiguration(), {
+        listen_multiaddress: 'list',
+        storage_max: 'string',
+      }),
+    },
+    {
+      name: 'ipfs_connector.ipfshttp',
+      path: ['ipfs_connector', 'ipfshttp'],
+      environmentPrefix: 'PINRAFT_IPFS_CONNECTOR_IPFSHTTP_',
+      keys: keysOf(defaultIpfsHttpConfiguration()),
     },
   ]
 }

@@ -6,6 +6,7 @@ import {
   type RaftConfigurationJson,
   resolveRaftConfiguration,
 } from '@pinraft/consensus'
+import { type ConnectorConfiguration, resolveConnectorConfiguration } from '@pinraft/ipfs-connector'
 import { ConfigurationError, ConfigurationMissingError } from '../errors.ts'
 import { applyEnvironmentOverrides } from './environment.ts'
 import { type TcpAddress, tcpAddressFromMultiaddr } from './listen-address.ts'
@@ -42,6 +43,8 @@ export interface ServiceConfiguration {
   readonly cluster: ClusterConfiguration
   readonly raft: RaftConfiguration
   readonly api: RestApiConfiguration
+  /** `ipfs_connector`: the embedded IPFS node (the default) or Kubo's RPC API. */
+  readonly ipfsConnector: ConnectorConfiguration
   readonly peerstorePath: string
   /** The `PINRAFT_*` variables that overrode a key, for the startup log. */
   readonly environmentOverrides: readonly string[]
@@ -263,7 +266,7 @@ export function resolveServiceConfiguration(
 ): ServiceConfiguration {
   const peerstore = peerstorePath(folder)
   checkOldKeys(json, folder, peerstore)
-  rejectUnknownKeys(json, 'service.json', ['cluster', 'consensus', 'api'])
+  rejectUnknownKeys(json, 'service.json', ['cluster', 'consensus', 'api', 'ipfs_connector'])
   const consensus = section(json, ['consensus'], 'consensus')
   rejectUnknownKeys(consensus, 'consensus', ['raft'])
   const api = section(json, ['api'], 'api')
@@ -284,6 +287,7 @@ export function resolveServiceConfiguration(
     cluster: resolveCluster(section(json, ['cluster'], 'cluster')),
     raft,
     api: resolveRestApi(section(json, ['api', 'restapi'], 'api.restapi'), folder),
+    ipfsConnector: resolveConnectorConfiguration(json.ipfs_connector),
     peerstorePath: peerstore,
     environmentOverrides,
   }

@@ -12,6 +12,8 @@ import { idJson } from '../http/id-json.ts'
 import { type ApiServer, startApiServer } from '../http/server.ts'
 import { type Logger, libraryLogger } from '../logging/logger.ts'
 import { serviceVersion } from '../version.ts'
+import { createIpfsConnector, ipfsIdJson } from './ipfs-node.ts'
+import { startIpfsServices } from './ipfs-services.ts'
 import { createServiceLibp2p, type ServiceLibp2p } from './libp2p-node.ts'
 import { type FolderLock, lockFolder } from './lock-file.ts'
 import { handleServiceProtocol, requestId, requestJoin } from './service-protocol.ts'
@@ -151,6 +153,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         .catch((error: unknown) => logger.warn({ err: error }, 'connecting to known peers failed'))
     }
 
+    // The IPFS node starts before consensus and stops after it (cleanups run in reverse).
+    const connector = await createIpfsConnector(configuration)
+    await connector.start()
+    cleanups.push(() => connector.stop())
+    const ipfsId = await ipfsIdJson(connector)
+    logger.info({ ipfs: ipfsId }, 'IPFS connector started')
+
     const consensus = await createConsensus({
       libp2p,
       configuration: configuration.raft,
@@ -170,6 +179,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       )
     const selfAddresses = (): string[] =>
       libp2p.getMultiaddrs().map((address) => address.toString())
+    const ipfs = await startIpfsServices({
+      configuration,
+      libp2p,
+      consensus,
+      connector,
+      peerId: identity.peerId,
+      remoteId,
+      logger,
+    })
+    cleanups.push(ipfs.stop)
     const context: ApiContext = {
       consensus,
       peername: configuration.cluster.peername,
@@ -182,6 +201,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       peerTimeout: configuration.raft.networkTimeout,
       now: () => Date.now(),
       logger: logger.child({ component: 'http' }),
+      ipfs: ipfs.context,
     }
 
     await handleServiceProtocol(
@@ -203,6 +223,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             addresses: selfAddresses(),
             cluster_peers: await consensus.peers(),
             version: serviceVersion,
+            ipfs: await ipfs.context.id(),
             peername: configuration.cluster.peername,
           }),
       },
@@ -241,7 +262,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     })
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
-        logger.info('shutting down: HTTP API, then consensus, then libp2p')
+        logger.info('shutting down: HTTP API, then consensus, then the IPFS node, then libp2p')
         await unwind()
         logger.info('stopped')
         if (failure === undefined) resolveStopped()

@@ -1,6 +1,7 @@
 import type { AbortOptions, Consensus } from '@pinraft/consensus'
 import type { Logger } from '../logging/logger.ts'
 import type { IdJson } from './id-json.ts'
+import type { IpfsApiContext } from './ipfs-context.ts'
 
 /**
  * What the HTTP API needs from the running peer. The daemon builds it from libp2p and
@@ -24,6 +25,8 @@ export interface ApiContext {
   /** Clock for `expire-in` and pin timestamps (milliseconds since the epoch). */
   now(): number
   readonly logger: Logger
+  /** This peer's IPFS node, for `/add`, `/ipfs/gc` and `/id`'s `ipfs` (absent in route tests). */
+  readonly ipfs?: IpfsApiContext
 }
 
 /** The options of the API plugin that come from `api.restapi`. */

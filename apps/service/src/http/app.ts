@@ -21,6 +21,8 @@ import { handleError } from './error-handler.ts'
 import { type IdJson, idJson } from './id-json.ts'
 import { prometheusMetrics } from './metrics.ts'
 import { type PinQuery, pinInputFromQuery } from './pin-request.ts'
+import { addRoutes } from './routes/add.ts'
+import { ipfsGcRoutes } from './routes/ipfs-gc.ts'
 
 const errorSchema = {
   type: 'object',
@@ -112,6 +114,7 @@ async function localId(context: ApiContext): Promise<IdJson> {
       )
     ).flat(),
     version: context.version,
+    ...(context.ipfs === undefined ? {} : { ipfs: await context.ipfs.id() }),
     peername: context.peername,
   })
 }
@@ -143,6 +146,9 @@ export const apiRoutes: FastifyPluginAsync<{ context: ApiContext; api?: ApiOptio
       return payload
     })
   }
+
+  await app.register(addRoutes, { context })
+  await app.register(ipfsGcRoutes, { context })
 
   app.get('/id', { schema: { response: { '4xx': errorSchema, '5xx': errorSchema } } }, async () =>
     localId(context),
@@ -323,7 +329,7 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({
       code: 404,
-      message: `no route for ${request.method} ${request.url.split('?')[0]}; the routes are GET /id, /version, /peers, /allocations, /allocations/{cid}, /health, /metrics, POST and DELETE /pins/{cid}, DELETE /peers/{peer}`,
+      message: `no route for ${request.method} ${request.url.split('?')[0]}; the routes are GET /id, /version, /peers, /allocations, /allocations/{cid}, /health, /metrics, POST and DELETE /pins/{cid}, DELETE /peers/{peer}, POST /add, POST /ipfs/gc`,
     })
   })
   void app.register(apiRoutes, { context, api: options.api })

@@ -10,7 +10,8 @@ export interface IdJson {
   commit: string
   rpc_protocol_version: string
   error: string
-  ipfs: { addresses: string[]; error: string }
+  /** 1.x's IPFSID: `id` is left out when the IPFS node could not be asked. */
+  ipfs: { id?: string; addresses: string[]; error: string }
   peername: string
 }
 
@@ -26,7 +27,6 @@ export function idJson(fields: Partial<IdJson> & { id: string }): IdJson {
     commit: '',
     rpc_protocol_version: CONSENSUS_RPC_PROTOCOL,
     error: '',
-    // pinraft has no IPFS connector; the field stays for clients that read it.
     ipfs: { addresses: [], error: '' },
     peername: '',
     ...rest,
@@ -55,6 +55,21 @@ export function parseIdJson(value: unknown): IdJson {
     commit: text('commit'),
     rpc_protocol_version: text('rpc_protocol_version'),
     error: text('error'),
+    ipfs: parseIpfsId(record.ipfs),
     peername: text('peername'),
   })
+}
+
+function parseIpfsId(value: unknown): IdJson['ipfs'] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { addresses: [], error: '' }
+  }
+  const record = value as Record<string, unknown>
+  const addresses = Array.isArray(record.addresses)
+    ? record.addresses.filter((entry): entry is string => typeof entry === 'string').slice(0, 256)
+    : []
+  const error = typeof record.error === 'string' ? record.error : ''
+  return typeof record.id === 'string' && record.id !== ''
+    ? { id: record.id, addresses, error }
+    : { addresses, error }
 }

@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { readdir, stat } from 'node:fs/promises'
+import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { basename, join } from 'node:path'
+import { Readable } from 'node:stream'
+import { ApiResponseError, ApiUnreachableError, UsageError } from '../errors.ts'
+import type { RepoGcJson } from '../http/ipfs-context.ts'
+
+/** One line of `/add`'s output (1.x's AddedOutput). */
+export interface AddedOutputJson {
+  name: string
+  cid: string | null
+  bytes?: number
+  size?: number
+  allocations?: string[]
+}
+
+export interface UploadEntry {
+  /** The path inside the upload (`dir/sub/file`). */
+  readonly name: string
+  /** The file on disk; absent for a directory. */
+  readonly file?: string
+  readonly size: number
+}
+
+/**
+ * What `pinraft add` uploads, in the order Kubo's client sends it: a directory before its
+ * entries, entries sorted by name. Directories need `recursive`, as with `ipfs add -r`.
+ */
+export async function uploadEntries(
+  paths: readonly string[],
+  recursive: boolean,
+): Promise<UploadEntry[]> {
+  const entries: UploadEntry[] = []
+  const walk = async (path: string, name: string): Promise<void> => {
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read ${path}: ${error.message}`)
+    })
+    if (info.isDirectory()) {
+      if (!recursive) throw new UsageError(`${path} is a directory: add it with -r (--recursive)`)
+      entries.push({ name, size: 0 })
+      const children = (await readdir(path)).sort()
+      for (const child of children) await walk(join(path, child), `${name}/${child}`)
+      return
+    }
+    if (!info.isFile()) throw new UsageError(`${path} is neither a file nor a directory`)
+    entries.push({ name, file: path, size: info.size })
+  }
+  for (const path of paths) await walk(path, basename(path.replace(/\/+$/, '')) || path)
+  return entries
+}
+
+function partHeader(boundary: string, entry: UploadEntry): string {
+  const type = entry.file === undefined ? 'application/x-directory' : 'application/octet-stream'
+  return `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${encodeURIComponent(entry.name)}"\r\nContent-Type: ${type}\r\n\r\n`
+}
+
+/** A multipart body streamed from disk: never more than one read chunk in memory. */
+async function* multipartBody(
+  boundary: string,
+  entries: readonly UploadEntry[],
+  onBytes: (bytes: number, file: boolean) => void,
+): AsyncGenerator<Uint8Array> {
+  const encoder = new TextEncoder()
+  for (const entry of entries) {
+    yield encoder.encode(partHeader(boundary, entry))
+    if (entry.file !== undefined) {
+      for await (const chunk of createReadStream(entry.file, { highWaterMark: 256 * 1024 })) {
+        onBytes((chunk as Buffer).length, false)
+        yield chunk as Buffer
+      }
+    }
+    onBytes(0, true)
+    yield encoder.encode('\r\n')
+  }
+  yield encoder.encode(`--${boundary}--\r\n`)
+}
+
+export interface RestClientInit {
+  readonly baseUrl: string
+  readonly basicAuth?: string
+  readonly timeout: number
+}
+
+function authorization(init: RestClientInit): Record<string, string> {
+  return init.basicAuth === undefined
+    ? {}
+    : { authorization: `Basic ${Buffer.from(init.basicAuth).toString('base64')}` }
+}
+
+function failureOf(status: number, text: string): ApiResponseError {
+  let message = text.trim() || `status ${status}`
+  try {
+    const body = JSON.parse(text) as { message?: unknown }
+    if (typeof body.message === 'string') message = body.message
+  } catch {
+    // Not JSON: keep the text.
+  }
+  return new ApiResponseError(status, `${status}: ${message}`)
+}
+
+function unreachable(baseUrl: string, error: unknown): ApiUnreachableError {
+  const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message
+  return new ApiUnreachableError(
+    `cannot reach the pinraft API at ${baseUrl} (${cause}): is \`pinraft daemon\` running there? Point --host at another peer's API otherwise`,
+  )
+}
+
+/**
+ * `POST /add` as IPFS Cluster 1.x's client sends it: the files as one streamed multipart body,
+ * the options in the query; yields each AddedOutput line as the peer sends it, and throws the
+ * `X-Stream-Error` trailer if the peer failed after the first line (node:http, unlike fetch,
+ * exposes trailers).
+ */
+export async function* addFiles(
+  init: RestClientInit,
+  entries: readonly UploadEntry[],
+  query: URLSearchParams,
+  onProgress: (progress: { bytes: number; files: number }) => void,
+): AsyncGenerator<AddedOutputJson> {
+  const boundary = randomBytes(16).toString('hex')
+  let bytes = 0
+  let files = 0
+  const body = Readable.from(
+    multipartBody(boundary, entries, (sent, fileDone) => {
+      bytes += sent
+      if (fileDone) files++
+      onProgress({ bytes, files })
+    }),
+  )
+  const url = new URL(`${init.baseUrl}/add?${query.toString()}`)
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const request = send(url, {
+      method: 'POST',
+      headers: {
+        ...authorization(init),
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      },
+    })
+    request.once('response', resolve)
+    request.once('error', (error) => reject(unreachable(init.baseUrl, error)))
+    // An add lasts as long as its upload: the timeout is for silence, not for the whole.
+    request.setTimeout(init.timeout, () =>
+      request.destroy(new Error(`no answer for ${init.timeout / 1000}s`)),
+    )
+    body.once('error', (error) => request.destroy(error))
+    body.pipe(request)
+  })
+  const status = response.statusCode ?? 0
+  if (status < 200 || status >= 300) {
+    const chunks: Buffer[] = []
+    for await (const chunk of response) chunks.push(chunk as Buffer)
+    throw failureOf(status, Buffer.concat(chunks).toString('utf8'))
+  }
+  const decoder = new TextDecoder()
+  let buffered = ''
+  for await (const chunk of response) {
+    buffered += decoder.decode(chunk as Buffer, { stream: true })
+    let newline = buffered.indexOf('\n')
+    while (newline >= 0) {
+      const line = buffered.slice(0, newline).trim()
+      buffered = buffered.slice(newline + 1)
+      if (line !== '') yield JSON.parse(line) as AddedOutputJson
+      newline = buffered.indexOf('\n')
+    }
+  }
+  if (buffered.trim() !== '') yield JSON.parse(buffered) as AddedOutputJson
+  const streamError = response.trailers['x-stream-error']
+  if (streamError !== undefined && streamError !== '') {
+    throw new ApiResponseError(500, `the add failed on the peer: ${streamError}`)
+  }
+}
+
+/** `POST /ipfs/gc` (1.x's GlobalRepoGC). */
+export async function repoGc(
+  init: RestClientInit,
+  local: boolean,
+): Promise<{ peer_map: Record<string, RepoGcJson> }> {
+  let response: Response
+  try {
+    response = await fetch(`${init.baseUrl}/ipfs/gc${local ? '?local=true' : ''}`, {
+      method: 'POST',
+      headers: authorization(init),
+      signal: AbortSignal.timeout(init.timeout),
+    })
+  } catch (error) {
+    throw unreachable(init.baseUrl, error)
+  }
+  if (!response.ok) throw failureOf(response.status, await response.text())
+  return (await response.json()) as { peer_map: Record<string, RepoGcJson> }
+}
