@@ -747,16 +747,28 @@ describe('rebuilding the log from storage after a restart', () => {
 
   it('a stored log that disagrees with the snapshot, or ends before it, is replaced by the snapshot', () => {
     for (const stored of [range(3, 8, 1), range(1, 4, 2)]) {
-      const log = RaftLog.fromStorage(snapshotAt(5, 2), stored, 8)
+      const log = RaftLog.fromStorage(snapshotAt(5, 2), stored, 4)
       expect([log.firstIndex(), log.lastIndex(), log.lastTerm()]).toEqual([6, 5, 2])
       expect([log.applied, log.committed]).toEqual([5, 5])
       expect(log.entries).toEqual([])
     }
   })
 
-  it('a commit index past the stored log is lowered to its last entry', () => {
-    const log = RaftLog.fromStorage(undefined, logOfTerms([1, 1, 2]), 9)
-    expect(log.committed).toBe(3)
+  it('a commit index past the stored log is refused as a lost log suffix, not lowered', () => {
+    let caught: unknown
+    try {
+      RaftLog.fromStorage(undefined, logOfTerms([1, 1, 2]), 9)
+    } catch (error) {
+      caught = error
+    }
+    expect((caught as Error).name).toBe('StorageCorruptError')
+    expect((caught as Error).message).toMatch(/commit index 9 is past the last stored entry 3/)
+    expect((caught as Error).message).toMatch(/lost its suffix.*restore .* from a backup/)
+    // Past a snapshot, the snapshot counts as stored.
+    expect(RaftLog.fromStorage(snapshotAt(5, 2), [], 5).committed).toBe(5)
+    expect(errorName(() => RaftLog.fromStorage(snapshotAt(5, 2), [], 6))).toBe(
+      'StorageCorruptError',
+    )
   })
 
   describe('a log with missing entries is refused with StorageCorruptError', () => {
