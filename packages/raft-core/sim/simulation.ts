@@ -171,6 +171,8 @@ interface SimNode {
   lastTerm: number
   lastCommit: number
   leaderLastIndex: number
+  /** The term this incarnation was last recorded as elected in (0: none). */
+  electedTerm: number
 }
 
 interface InFlight {
@@ -326,6 +328,7 @@ export class Simulation {
         lastTerm: 0,
         lastCommit: 0,
         leaderLastIndex: 0,
+        electedTerm: 0,
       }
       this.nodes.set(id, node)
       this.boot(node)
@@ -392,6 +395,7 @@ export class Simulation {
     node.lastTerm = node.raw.raft.term
     node.lastCommit = node.raw.raft.log.committed
     node.leaderLastIndex = 0
+    node.electedTerm = 0
   }
 
   private jumpLearnerTerm(node: SimNode): void {
@@ -812,7 +816,6 @@ export class Simulation {
       pending.index = read.index
     }
     raw.advance(ready)
-    this.afterAdvance(node, ready)
     this.checkStep()
   }
 
@@ -1013,19 +1016,11 @@ export class Simulation {
     }
   }
 
-  private afterAdvance(node: SimNode, ready: Ready): void {
-    const raw = node.raw as RawNode
-    // The Ready's soft state is as of `ready()`: the core may have moved on (another term)
-    // while its writes were under way.
-    if (
-      raw.raft.role === 'leader' &&
-      (ready.softState?.role === 'leader' || node.leaderLastIndex === 0)
-    ) {
-      this.onLeader(node)
-    }
-  }
-
-  /** Election Safety (§5.2) and Leader Completeness (§5.4) when a node becomes leader. */
+  /**
+   * Election Safety (§5.2) and Leader Completeness (§5.4) when a node's leadership becomes real:
+   * once its term and its vote for itself are durable. Before that it can send nothing (see
+   * `send`), and a crash erases it: the node may then vote for another candidate of that term.
+   */
   private onLeader(node: SimNode): void {
     const raw = node.raw as RawNode
     const term = raw.raft.term
@@ -1044,7 +1039,7 @@ export class Simulation {
       }
     }
     this.leaders.set(term, node.id)
-    node.leaderLastIndex = raw.raft.log.lastIndex()
+    node.electedTerm = term
     const log = raw.raft.log
     for (const [index, entry] of this.applied) {
       if (index <= log.offset) continue
@@ -1082,16 +1077,14 @@ export class Simulation {
       node.lastTerm = raft.term
       node.lastCommit = raft.log.committed
       if (raft.role === 'leader') {
-        if (node.leaderLastIndex === 0) {
+        if (
+          node.electedTerm !== raft.term &&
+          node.saved?.term === raft.term &&
+          node.saved.vote === node.id
+        ) {
           this.onLeader(node)
         }
-        const existing = this.leaders.get(raft.term)
-        if (existing !== undefined && existing !== node.id) {
-          throw new InvariantViolation(
-            'Election Safety',
-            `${existing} and ${node.id} both lead term ${raft.term}`,
-          )
-        }
+        if (node.leaderLastIndex === 0) node.leaderLastIndex = raft.log.lastIndex()
         if (raft.log.lastIndex() < node.leaderLastIndex) {
           throw new InvariantViolation(
             'Leader Append-Only',
