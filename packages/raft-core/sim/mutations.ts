@@ -65,6 +65,22 @@ export const mutations: readonly Mutation[] = [
     filter: 'term|safety property',
   },
   {
+    name: 'raft-node-plans-against-unsaved-state',
+    file: 'src/node/raft-node.ts',
+    find: 'const plan = planReady(ready, this.savedHardState)',
+    replace: 'const plan = planReady(ready, ready.hardState ?? this.savedHardState)',
+    tests: ['test/raft-node-write-order.test.ts'],
+    filter: 'sends no message of a term',
+  },
+  {
+    name: 'raft-node-writes-term-with-entries',
+    file: 'src/node/raft-node.ts',
+    find: 'durable = plan.hardStateFirst',
+    replace: 'durable = plan.hardStateFirst && false',
+    tests: ['test/raft-node-write-order.test.ts'],
+    filter: 'writes a new term before entries of it',
+  },
+  {
     name: 'entries-written-with-new-term',
     file: 'src/node/ready-plan.ts',
     find: 'hardStateFirst: termOrVoteChanged && first !== undefined,',

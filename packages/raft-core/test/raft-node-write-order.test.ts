@@ -134,4 +134,43 @@ describe('RaftNode write and send order', () => {
     await a.node.stop()
     await b.node.stop()
   })
+
+  it('writes a new term before entries of it: a follower that learns both from one append saves the term first', async () => {
+    const clock = new ManualClock()
+    const network = new MemoryNetwork()
+    const a = peer('a', network, clock, 1)
+    const b = peer('b', network, clock, 2)
+    await a.node.bootstrap(configuration)
+    await b.node.bootstrap(configuration)
+    b.gate.rule = () => true
+    await a.node.start()
+    await b.node.start()
+    await until(clock, () => b.gate.held.length > 0, "b receiving the term-2 leader's append")
+    // Only the hard state was issued: the entries wait until it is durable.
+    expect(b.gate.held.map((held) => held.write)).toEqual([
+      { kind: 'save', state: { term: 2, vote: null, commit: 1 } },
+    ])
+    b.gate.release()
+    await until(clock, () => b.gate.held.length > 0, 'the entries write')
+    expect(b.gate.held.map((held) => held.write.kind)).toEqual(['append'])
+    b.gate.rule = undefined
+    b.gate.release()
+    await until(clock, () => b.node.appliedIndex === 2, "b applying the leader's no-op")
+    expect((await b.stableStore.load())?.term).toBe(2)
+    await a.node.stop()
+    await b.node.stop()
+  })
+
+  it('refuses to start on a stored commit index past the stored log (a lost log suffix), changing nothing', async () => {
+    const clock = new ManualClock()
+    const network = new MemoryNetwork()
+    const a = peer('a', network, clock, 1)
+    await a.node.bootstrap(configuration)
+    await a.stableStore.save({ term: 3, vote: 'a', commit: 9 })
+    const error = await a.node.start().catch((caught: unknown) => caught)
+    expect((error as Error).name).toBe('StorageCorruptError')
+    expect((error as Error).message).toMatch(/commit index 9 is past the last stored entry 1/)
+    expect(await a.stableStore.load()).toEqual({ term: 3, vote: 'a', commit: 9 })
+    expect(await a.logStore.lastIndex()).toBe(1)
+  })
 })
