@@ -26,6 +26,8 @@ export type {
   RaftNodeInit,
 } from './node/raft-node.ts'
 export { createRaftNode, RaftNode } from './node/raft-node.ts'
+export type { ReadyPlan } from './node/ready-plan.ts'
+export { planReady } from './node/ready-plan.ts'
 export type { Command, StateMachine } from './node/state-machine.ts'
 export type { VoteResult } from './quorum/majority.ts'
 export { committedIndex, isQuorum, voteResult } from './quorum/majority.ts'

@@ -5,7 +5,10 @@
  * (paper §7) and rebuilding the log from storage after a restart.
  */
 import { describe, expect, it } from 'vitest'
-import { encodeConfigurationChange } from '../src/configuration/configuration.ts'
+import {
+  decodeConfigurationChange,
+  encodeConfigurationChange,
+} from '../src/configuration/configuration.ts'
 import type { Message } from '../src/message.ts'
 import { RaftLog } from '../src/raft/raft-log.ts'
 import type { ConfigurationChange, Entry, NodeId, SnapshotMetadata } from '../src/types.ts'
@@ -747,16 +750,28 @@ describe('rebuilding the log from storage after a restart', () => {
 
   it('a stored log that disagrees with the snapshot, or ends before it, is replaced by the snapshot', () => {
     for (const stored of [range(3, 8, 1), range(1, 4, 2)]) {
-      const log = RaftLog.fromStorage(snapshotAt(5, 2), stored, 8)
+      const log = RaftLog.fromStorage(snapshotAt(5, 2), stored, 4)
       expect([log.firstIndex(), log.lastIndex(), log.lastTerm()]).toEqual([6, 5, 2])
       expect([log.applied, log.committed]).toEqual([5, 5])
       expect(log.entries).toEqual([])
     }
   })
 
-  it('a commit index past the stored log is lowered to its last entry', () => {
-    const log = RaftLog.fromStorage(undefined, logOfTerms([1, 1, 2]), 9)
-    expect(log.committed).toBe(3)
+  it('a commit index past the stored log is refused as a lost log suffix, not lowered', () => {
+    let caught: unknown
+    try {
+      RaftLog.fromStorage(undefined, logOfTerms([1, 1, 2]), 9)
+    } catch (error) {
+      caught = error
+    }
+    expect((caught as Error).name).toBe('StorageCorruptError')
+    expect((caught as Error).message).toMatch(/commit index 9 is past the last stored entry 3/)
+    expect((caught as Error).message).toMatch(/lost its suffix.*restore .* from a backup/)
+    // Past a snapshot, the snapshot counts as stored.
+    expect(RaftLog.fromStorage(snapshotAt(5, 2), [], 5).committed).toBe(5)
+    expect(errorName(() => RaftLog.fromStorage(snapshotAt(5, 2), [], 6))).toBe(
+      'StorageCorruptError',
+    )
   })
 
   describe('a log with missing entries is refused with StorageCorruptError', () => {
@@ -773,5 +788,104 @@ describe('rebuilding the log from storage after a restart', () => {
     it.each(cases)('%s', (_, snapshot, stored) => {
       expect(errorName(() => RaftLog.fromStorage(snapshot, stored, 0))).toBe('StorageCorruptError')
     })
+  })
+})
+
+/**
+ * One test per mistake that mutation testing found nothing else catching (issue 13); the list,
+ * and how to re-check it, is in CONTRIBUTING.md.
+ */
+describe('rules a plausible mistake would break', () => {
+  it('a vote cast in the current term, with the term unchanged, is a hard-state change to persist', () => {
+    // Node 3 already knows term 2 (from a candidate whose request it rejected) without voting.
+    const voter = newRawNode('3', storedState({ voters: three, term: 2, vote: null }), {
+      preVote: false,
+    })
+    drain(voter)
+    voter.step({
+      type: 'vote',
+      from: '2',
+      to: '3',
+      term: 2,
+      index: 0,
+      logTerm: 0,
+      transfer: false,
+    })
+    expect(voter.hasReady()).toBe(true)
+    const ready = voter.ready()
+    expect(ready.hardState).toEqual({ term: 2, vote: '2', commit: 0 })
+    expect(ready.messages.map((message) => message.type)).toEqual(['vote-response'])
+    voter.advance(ready)
+  })
+
+  it('a staging member is promoted only once it has every committed entry, not at its first acknowledgement', () => {
+    const cluster = clusterLedBy1(three, { maxEntriesPerMessage: 1 })
+    const leader = cluster.node('1')
+    for (let i = 0; i < 6; i++) leader.propose([data(`x${i}`)])
+    cluster.stabilize()
+    cluster.add(newRawNode('4', {}))
+    const added = leader.proposeConfigurationChange({ type: 'add-voter', node: '4' })
+    cluster.tickAll(30)
+    expect(leader.raft.configuration.voters).toContain('4')
+    // Messages are delivered one at a time, so the acknowledgement from 4 that made the leader
+    // promote it is the last one sent before the first append carrying the promotion.
+    const isPromotion = (m: Message) =>
+      m.type === 'append' &&
+      m.entries.some(
+        (e) => e.type === 'configuration' && decodeConfigurationChange(e.data).type === 'promote',
+      )
+    const promotion = cluster.sent.findIndex(isPromotion)
+    const acknowledgements = cluster.sent
+      .slice(0, promotion)
+      .filter((m) => m.type === 'append-response' && m.from === '4' && !m.reject)
+      .map((m) => (m as { index: number }).index)
+    // It acknowledged partial progress first (one entry per append), which must not promote it.
+    expect(acknowledgements.length).toBeGreaterThan(1)
+    expect(acknowledgements[0]).toBeLessThan(added?.index ?? 0)
+    expect(acknowledgements.at(-1)).toBeGreaterThanOrEqual(added?.index ?? Number.POSITIVE_INFINITY)
+  })
+
+  it('a new leader refuses a configuration change until the first entry of its term commits', () => {
+    const cluster = clusterLedBy1(three, { preVote: false, checkQuorum: false })
+    // Node 2 wins term 3, but its no-op reaches no one yet.
+    const two = cluster.node('2')
+    cluster.drop = (m) => m.from === '2' && m.type === 'append'
+    two.campaign()
+    cluster.flush('2')
+    cluster.stabilize()
+    expect(two.raft.role).toBe('leader')
+    expect(two.raft.log.committed).toBeLessThan(two.raft.log.lastIndex())
+    expect(
+      errorName(() => two.proposeConfigurationChange({ type: 'add-non-voter', node: '4' })),
+    ).toBe('ConfigurationChangeInProgressError')
+    cluster.heal()
+    cluster.tick('2')
+    cluster.stabilize()
+    expect(two.raft.log.term(two.raft.log.committed)).toBe(two.raft.term)
+    expect(two.proposeConfigurationChange({ type: 'add-non-voter', node: '4' })).not.toBeNull()
+  })
+
+  it('a leader that removes itself keeps leading until its removal commits, and only then hands over', () => {
+    const cluster = clusterLedBy1()
+    const leader = cluster.node('1')
+    // Followers cannot acknowledge yet: the removal is appended but not committed.
+    cluster.drop = (m) => m.type === 'append-response'
+    const { index } = leader.proposeConfigurationChange({ type: 'remove', node: '1' }) ?? {
+      index: 0,
+    }
+    cluster.stabilize()
+    cluster.tick('1', 3)
+    cluster.stabilize()
+    expect(leader.raft.log.committed).toBeLessThan(index)
+    expect(leader.raft.role).toBe('leader')
+    expect(cluster.sentWhere((m) => m.type === 'timeout-now')).toEqual([])
+    cluster.heal()
+    cluster.tick('1')
+    cluster.stabilize()
+    expect(leader.raft.role).toBe('follower')
+    const handover = cluster.sentWhere((m) => m.type === 'timeout-now')
+    expect(handover).toHaveLength(1)
+    const successor = cluster.node(handover[0]?.to as NodeId)
+    expect(successor.raft.log.committed).toBeGreaterThanOrEqual(index)
   })
 })

@@ -40,6 +40,7 @@ import { emptyConfiguration } from '../types.ts'
 import type { Clock } from './clock.ts'
 import { systemClock } from './clock.ts'
 import { TypedEventTarget } from './events.ts'
+import { planReady } from './ready-plan.ts'
 import type { StateMachine } from './state-machine.ts'
 
 /** The events a `RaftNode` emits, by name. */
@@ -115,7 +116,9 @@ function abortError(signal: AbortSignal, what: string): Error {
  * state machine, and offers promise APIs on top (hashicorp/raft's `Raft`, built the etcd way).
  *
  * Order of work for each Ready (thesis §3.8, §10.2): install a snapshot, persist entries and
- * hard state, only then send messages, then apply committed entries. Any storage error stops the
+ * hard state, only then send messages, then apply committed entries; a leader's appends and
+ * heartbeats leave early only when the term and vote they carry are already durable
+ * (`planReady`). Any storage error stops the
  * node for good (fail-stop): it never acknowledges what it is not sure is durable.
  */
 export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents> {
@@ -445,44 +448,34 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
 
   private persistAndFinish(ready: Ready): Promise<void> | undefined {
     const { logStore, stableStore } = this.components
-    // A leader's appends and heartbeats leave before its own write (thesis §10.2.1): followers
-    // persist before they acknowledge, and the leader counts its own copy only once durable.
-    // Everything else (votes, acknowledgements) waits for the disk.
-    const early: Message[] = []
-    const late: Message[] = []
-    for (const message of ready.messages) {
-      if (message.type === 'append' || message.type === 'heartbeat') early.push(message)
-      else late.push(message)
+    // What may leave before the disk and what is written in which order: see planReady. In
+    // short, appends and heartbeats leave early only when the term and vote are already durable.
+    const plan = planReady(ready, this.savedHardState)
+    if (plan.early.length > 0) this.components.transport.send(plan.early)
+    const hardState = plan.hardState
+    const saveHardState =
+      hardState === undefined
+        ? undefined
+        : () =>
+            stableStore.save(hardState).then(() => {
+              this.savedHardState = hardState
+            })
+    const appendEntries = plan.entries.length > 0 ? () => logStore.append(plan.entries) : undefined
+    let durable: Promise<unknown> | undefined
+    if (saveHardState !== undefined && appendEntries !== undefined) {
+      // Issued together when the term is unchanged, so a store with group commit makes them
+      // durable with one sync; in order when it changed (no entry is ever ahead of its term).
+      durable = plan.hardStateFirst
+        ? saveHardState().then(appendEntries)
+        : Promise.all([appendEntries(), saveHardState()])
+    } else {
+      durable = saveHardState?.() ?? appendEntries?.()
     }
-    if (early.length > 0) this.components.transport.send(early)
-    const writes: Promise<void>[] = []
-    if (ready.entries.length > 0) {
-      writes.push(logStore.append(ready.entries))
-    }
-    const hardState = ready.hardState
-    if (hardState !== undefined) {
-      // A change of term or vote must be durable before any message leaves (paper §5.2). The
-      // commit index alone need not be (it is learnt again from the leader), so it is written
-      // only along with entries, as etcd-io/raft's MustSync decides.
-      const mustSave =
-        hardState.term !== this.savedHardState?.term ||
-        hardState.vote !== this.savedHardState?.vote ||
-        ready.entries.length > 0
-      if (mustSave) {
-        writes.push(
-          stableStore.save(hardState).then(() => {
-            this.savedHardState = hardState
-          }),
-        )
-      }
-    }
-    if (writes.length === 0) {
-      this.finishReady(ready, late)
+    if (durable === undefined) {
+      this.finishReady(ready, plan.late)
       return undefined
     }
-    // Issued together, so a store with group commit makes them durable with one sync.
-    const durable = writes.length === 1 ? (writes[0] as Promise<void>) : Promise.all(writes)
-    return durable.then(() => this.finishReady(ready, late))
+    return durable.then(() => this.finishReady(ready, plan.late))
   }
 
   /** Everything the remaining messages depend on is durable: send them, then apply. */

@@ -105,7 +105,15 @@ export class RaftLog {
     // The state machine is rebuilt from the snapshot, so everything after it is applied again.
     const floor = snapshot?.index ?? 0
     log.applied = floor
-    log.committed = Math.min(Math.max(commit, floor), log.lastIndex())
+    if (commit > log.lastIndex()) {
+      // A driver never stores a commit index past its durable log (planReady), so entries that
+      // were durable are gone: the store lost its log suffix. Lowering the index would forget
+      // entries this node acknowledged, and it could then vote for a leader without them.
+      throw new StorageCorruptError(
+        `the stored commit index ${commit} is past the last stored entry ${log.lastIndex()}: the log lost its suffix (a cut write-ahead log or a restored partial copy); restore this node's Raft data from a backup, or remove it and re-add the node so it catches up from the leader`,
+      )
+    }
+    log.committed = Math.max(commit, floor)
     return log
   }
 
