@@ -114,3 +114,9 @@ export class UsageError extends Error {
   static readonly code = 'UsageError'
   override readonly name = 'UsageError'
 }
+
+/** The reader of the command's output went away (`pinraft state export | head`): stop quietly. */
+export class OutputClosedError extends Error {
+  static readonly code = 'OutputClosedError'
+  override readonly name = 'OutputClosedError'
+}

@@ -1,6 +1,6 @@
 import { parseGoDuration } from '@pinraft/consensus'
 import { type Command, InvalidArgumentError, Option } from 'commander'
-import { apiClient, type ClientOptions, withClientOptions } from './client-options.ts'
+import { apiClient, type ClientOptions } from './client-options.ts'
 import { formatPin, output } from './format.ts'
 import type { CliIo } from './io.ts'
 
@@ -43,30 +43,28 @@ function duration(value: string): string {
 export function registerPinCommands(program: Command, io: CliIo): void {
   const pin = program.command('pin').description('Pin, unpin and list CIDs in the cluster.')
 
-  withClientOptions(
-    pin
-      .command('add')
-      .description('Pin a CID in the cluster (through the leader, whichever peer you ask).')
-      .argument('<cid>', 'the CID to pin')
-      .option('-n, --name <name>', 'a name for the pin')
-      .option(
-        '--replication-min <n>',
-        'minimum number of peers to pin on (-1: everywhere)',
-        replicationFactor,
-      )
-      .option(
-        '--replication-max <n>',
-        'maximum number of peers to pin on (-1: everywhere)',
-        replicationFactor,
-      )
-      .addOption(
-        new Option('--mode <mode>', 'recursive or direct')
-          .choices(['recursive', 'direct'])
-          .default('recursive'),
-      )
-      .option('--metadata <key=value>', 'metadata to attach (repeat for more)', metadataEntry, {})
-      .option('--expire-in <duration>', 'unpin after this long (Go duration, e.g. 24h)', duration),
-  )
+  pin
+    .command('add')
+    .description('Pin a CID in the cluster (through the leader, whichever peer you ask).')
+    .argument('<cid>', 'the CID to pin')
+    .option('-n, --name <name>', 'a name for the pin')
+    .option(
+      '--replication-min <n>',
+      'minimum number of peers to pin on (-1: everywhere)',
+      replicationFactor,
+    )
+    .option(
+      '--replication-max <n>',
+      'maximum number of peers to pin on (-1: everywhere)',
+      replicationFactor,
+    )
+    .addOption(
+      new Option('--mode <mode>', 'recursive or direct')
+        .choices(['recursive', 'direct'])
+        .default('recursive'),
+    )
+    .option('--metadata <key=value>', 'metadata to attach (repeat for more)', metadataEntry, {})
+    .option('--expire-in <duration>', 'unpin after this long (Go duration, e.g. 24h)', duration)
     .addHelpText(
       'after',
       '\nExamples:\n  pinraft pin add bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi --name photos\n  pinraft pin add QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG --metadata owner=ana --expire-in 720h',
@@ -85,12 +83,10 @@ export function registerPinCommands(program: Command, io: CliIo): void {
       io.stdout(output(options.enc, pinned, formatPin))
     })
 
-  withClientOptions(
-    pin
-      .command('rm')
-      .description('Unpin a CID from the cluster.')
-      .argument('<cid>', 'the CID to unpin'),
-  )
+  pin
+    .command('rm')
+    .description('Unpin a CID from the cluster.')
+    .argument('<cid>', 'the CID to unpin')
     .addHelpText(
       'after',
       '\nExamples:\n  pinraft pin rm bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi',
@@ -103,12 +99,10 @@ export function registerPinCommands(program: Command, io: CliIo): void {
       )
     })
 
-  withClientOptions(
-    pin
-      .command('ls')
-      .description("List the cluster's pins (its shared pinset), or one of them.")
-      .argument('[cid]', 'show only this CID'),
-  )
+  pin
+    .command('ls')
+    .description("List the cluster's pins (its shared pinset), or one of them.")
+    .argument('[cid]', 'show only this CID')
     .addHelpText('after', '\nExamples:\n  pinraft pin ls\n  pinraft pin ls --enc json')
     .action(async (cid: string | undefined, _options: ClientOptions, command: Command) => {
       const options = command.optsWithGlobals<ClientOptions>()

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { serviceVersion } from '../version.ts'
+import { addClientOptions } from './client-options.ts'
 import { registerDaemonCommand } from './daemon.ts'
 import { registerIdCommand } from './id.ts'
 import { registerInitCommand } from './init.ts'
@@ -64,9 +65,11 @@ Environment:
   PINRAFT_<SECTION>_<KEY>                 overrides a service.json key, e.g.
                                           PINRAFT_CLUSTER_PEERNAME, PINRAFT_CONSENSUS_RAFT_HEARTBEAT_TIMEOUT,
                                           PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS
-  PINRAFT_HOST, PINRAFT_BASIC_AUTH        defaults of --host and --basic-auth
+  PINRAFT_HOST                            default of --host
+  CLUSTER_CREDENTIALS, PINRAFT_BASIC_AUTH default of --basic-auth (ipfs-cluster-ctl's variable first)
   PINRAFT_LOG_LEVEL                       default of --log-level`,
     )
+  addClientOptions(program)
   registerInitCommand(program, io)
   registerDaemonCommand(program, io)
   registerStateCommands(program, io)
@@ -76,6 +79,9 @@ Environment:
   registerVersionCommand(program, io)
   return program
 }
+
+/** The exit status of a command whose reader went away, as a process killed by SIGPIPE. */
+export const OUTPUT_CLOSED_EXIT_CODE = 141
 
 /** Runs the program on `argv` (without node and the script); resolves with the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -94,6 +100,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return error.exitCode
     }
     const failure = error instanceof Error ? error : new Error(String(error))
+    // `pinraft state export | head`: the reader has what it wanted; nothing to say.
+    if (failure.name === 'OutputClosedError') return OUTPUT_CLOSED_EXIT_CODE
     if (expectedErrors.has(failure.name)) {
       io.stderr(`error: ${failure.message}\n`)
     } else {

@@ -9,7 +9,7 @@ import { loadServiceConfiguration } from '../config/service-configuration.ts'
 import { lockFolder } from '../daemon/lock-file.ts'
 import { UsageError } from '../errors.ts'
 import type { GlobalOptions } from './global-options.ts'
-import { type CliIo, confirm } from './io.ts'
+import { type CliIo, confirm, writeOutput } from './io.ts'
 
 async function withStoppedPeer<T>(
   command: Command,
@@ -48,8 +48,16 @@ export function registerStateCommands(program: Command, io: CliIo): void {
       await withStoppedPeer(command, io, 'export the state', async (folder) => {
         const configuration = await loadServiceConfiguration(folder, io.environment)
         if (options.file === undefined) {
-          for await (const pin of exportOfflineState(configuration.raft))
-            io.stdout(`${pinToClusterJson(pin)}\n`)
+          // Batched, and waiting whenever the reader is behind: a pipe gets every line.
+          let batch = ''
+          for await (const pin of exportOfflineState(configuration.raft)) {
+            batch += `${pinToClusterJson(pin)}\n`
+            if (batch.length >= 64 * 1024) {
+              await writeOutput(io, batch)
+              batch = ''
+            }
+          }
+          if (batch !== '') await writeOutput(io, batch)
           return
         }
         // Written aside and renamed, so an interrupted export never leaves half a file.

@@ -236,6 +236,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         logger.info('shutting down: HTTP API, then consensus, then libp2p')
+        if (configuration.raft.leaveOnShutdown) {
+          const status = consensus.status()
+          logger.info(
+            {
+              leader: status.leader,
+              timeout: `${configuration.raft.networkTimeout / 1000}s`,
+            },
+            status.leader === null
+              ? 'leaving the cluster (--leave): no leader is known, so the removal of this peer may not commit; waiting up to consensus.raft.network_timeout'
+              : 'leaving the cluster (--leave): waiting for the leader to commit the removal of this peer, up to consensus.raft.network_timeout',
+          )
+        }
         await unwind()
         logger.info('stopped')
         if (failure === undefined) resolveStopped()

@@ -1,0 +1,140 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { apiFixture, CID_V1 } from './support/api-fixture.ts'
+import { binPath, cidFor, runPinraft } from './support/processes.ts'
+
+/**
+ * The command's output through real pipes, as a script sees it: `pinraft … | wc -l` and
+ * `pinraft … | head -1`, with the CLI as its own process.
+ */
+
+let root: string
+let folder: string
+const pinCount = 50_000
+
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`
+}
+
+/** Runs `pinraft <args> | <consumer>` in a shell; resolves with the pipeline's output and statuses. */
+function pipeline(
+  args: string[],
+  consumer: string,
+  environment: NodeJS.ProcessEnv = {},
+): Promise<{ stdout: string; stderr: string; statuses: string }> {
+  const command = `${[process.execPath, binPath, ...args].map(shellQuote).join(' ')} | ${consumer}; echo "statuses \${PIPESTATUS[*]}" >&2`
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', command], {
+      env: { ...process.env, HOME: root, ...environment },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString()
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`pipeline ${command} did not finish\n${stderr}`))
+    }, 60_000)
+    child.once('close', () => {
+      clearTimeout(timer)
+      const statuses = /statuses (.*)/.exec(stderr)?.[1] ?? ''
+      resolve({ stdout, stderr: stderr.replace(/statuses .*\n?/, ''), statuses })
+    })
+  })
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'pinraft-output-'))
+  folder = join(root, 'peer')
+  const environment = { HOME: root, PATH: process.env.PATH }
+  const init = await runPinraft(['--config', folder, 'init'], environment)
+  expect(init.code, init.stderr).toBe(0)
+  const lines: string[] = []
+  for (let index = 0; index < pinCount; index++) {
+    lines.push(
+      JSON.stringify({
+        cid: await cidFor(index),
+        name: `pin ${index}`,
+        type: 'pin',
+        replication_factor_min: -1,
+        replication_factor_max: -1,
+      }),
+    )
+  }
+  const file = join(root, 'pins.json')
+  await writeFile(file, `${lines.join('\n')}\n`)
+  const imported = await runPinraft(
+    ['--config', folder, 'state', 'import', '--force', file],
+    environment,
+    120_000,
+  )
+  expect(imported.code, imported.stderr).toBe(0)
+}, 180_000)
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true })
+})
+
+describe('output through pipes', () => {
+  it('writes every exported pin to a pipe before exiting', async () => {
+    const result = await pipeline(['--config', folder, 'state', 'export'], 'wc -l')
+    expect(result.stderr).toBe('')
+    expect(result.statuses).toBe('0 0')
+    expect(Number(result.stdout.trim())).toBe(pinCount)
+  })
+
+  it('ends quietly when the reader closes the pipe, and releases the lock', async () => {
+    const result = await pipeline(['--config', folder, 'state', 'export'], 'head -1')
+    expect(JSON.parse(result.stdout)).toHaveProperty('cid')
+    expect(result.stderr).toBe('')
+    // As a process killed by SIGPIPE (141), without a stack trace.
+    expect(result.statuses).toBe('141 0')
+    const again = await pipeline(['--config', folder, 'state', 'export'], 'tail -1')
+    expect(again.statuses, again.stderr).toBe('0 0')
+    expect(JSON.parse(again.stdout)).toHaveProperty('cid')
+  })
+
+  it('lists every pin through a pipe, one JSON object per line with --enc json', async () => {
+    const fixture = await apiFixture()
+    for (let index = 0; index < 2000; index++)
+      await fixture.consensus.logPin({ cid: await cidFor(index), name: `pin ${index}` })
+    const address = await fixture.app.listen({ host: '127.0.0.1', port: 0 })
+    try {
+      const text = await pipeline(['pin', 'ls', '--host', address], 'wc -l')
+      expect(text.statuses, text.stderr).toBe('0 0')
+      expect(Number(text.stdout.trim())).toBe(2000)
+      // Client flags before the command, as ipfs-cluster-ctl takes them.
+      const json = await pipeline(['--enc', 'json', '--host', address, 'pin', 'ls'], 'cat')
+      expect(json.statuses, json.stderr).toBe('0 0')
+      const lines = json.stdout.trimEnd().split('\n')
+      expect(lines).toHaveLength(2000)
+      for (const line of lines) expect(JSON.parse(line)).toHaveProperty('cid')
+    } finally {
+      await fixture.app.close()
+    }
+  })
+
+  it('tries the --host addresses in order until one answers', async () => {
+    const fixture = await apiFixture()
+    await fixture.consensus.logPin({ cid: CID_V1, name: 'hello' })
+    const address = await fixture.app.listen({ host: '127.0.0.1', port: 0 })
+    try {
+      const result = await runPinraft(
+        ['pin', 'ls', '--enc', 'json', '--host', `/ip4/127.0.0.1/tcp/1,${address}`],
+        { HOME: root },
+      )
+      expect(result.code, result.stderr).toBe(0)
+      expect(JSON.parse(result.stdout)).toMatchObject({ cid: CID_V1, name: 'hello' })
+    } finally {
+      await fixture.app.close()
+    }
+  })
+})
