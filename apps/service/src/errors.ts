@@ -120,3 +120,9 @@ export class OutputClosedError extends Error {
   static readonly code = 'OutputClosedError'
   override readonly name = 'OutputClosedError'
 }
+
+/** `?consistent=true` could not get a read point confirmed by the leader (answered 503). */
+export class ConsistentReadError extends Error {
+  static readonly code = 'ConsistentReadError'
+  override readonly name = 'ConsistentReadError'
+}

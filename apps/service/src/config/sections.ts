@@ -25,6 +25,12 @@ export interface RestApiSectionJson {
   idle_timeout: string
   max_header_bytes: number
   headers: Record<string, string[]>
+  cors_allowed_origins: string[]
+  cors_allowed_methods: string[]
+  cors_allowed_headers: string[]
+  cors_exposed_headers: string[]
+  cors_allow_credentials: boolean
+  cors_max_age: string
 }
 
 /** IPFS Cluster listens on every interface for its peers; the API stays on loopback. */
@@ -52,6 +58,18 @@ export function defaultRestApiSection(): RestApiSectionJson {
     idle_timeout: '2m0s',
     max_header_bytes: 4096,
     headers: {},
+    // IPFS Cluster 1.x's CORS defaults (api/rest/config.go).
+    cors_allowed_origins: ['*'],
+    cors_allowed_methods: ['GET'],
+    cors_allowed_headers: [],
+    cors_exposed_headers: [
+      'Content-Type',
+      'X-Stream-Output',
+      'X-Chunked-Output',
+      'X-Content-Length',
+    ],
+    cors_allow_credentials: true,
+    cors_max_age: '0s',
   }
 }
 

@@ -11,7 +11,7 @@ import { applyEnvironmentOverrides } from './environment.ts'
 import { type TcpAddress, tcpAddressFromMultiaddr } from './listen-address.ts'
 import { checkOldKeys } from './old-keys.ts'
 import { peerstorePath, servicePath } from './paths.ts'
-import { sectionDescriptions } from './sections.ts'
+import { defaultRestApiSection, sectionDescriptions } from './sections.ts'
 
 export interface ClusterConfiguration {
   readonly peername: string
@@ -34,6 +34,18 @@ export interface RestApiConfiguration {
   readonly idleTimeout: number
   readonly maxHeaderBytes: number
   readonly headers: Readonly<Record<string, readonly string[]>>
+  readonly cors: CorsConfiguration
+}
+
+/** IPFS Cluster 1.x's `cors_*` keys of `api.restapi`. */
+export interface CorsConfiguration {
+  readonly allowedOrigins: readonly string[]
+  readonly allowedMethods: readonly string[]
+  readonly allowedHeaders: readonly string[]
+  readonly exposedHeaders: readonly string[]
+  readonly allowCredentials: boolean
+  /** Milliseconds; 0: no `Access-Control-Max-Age`. */
+  readonly maxAge: number
 }
 
 /** `service.json` validated and resolved, environment overrides applied. */
@@ -239,7 +251,29 @@ function resolveRestApi(values: Json, folder: string): RestApiConfiguration {
       'must be an object of "Header-Name": ["value", ...] lists',
     )
   }
+  const stringList = (key: string, fallback: readonly string[]): string[] => {
+    const value = values[key] ?? fallback
+    if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string'))
+      throw new ConfigurationError(
+        `${name}.${key}`,
+        `must be a list of strings, got ${JSON.stringify(value)}`,
+      )
+    return value as string[]
+  }
+  const allowCredentials = values.cors_allow_credentials ?? true
+  if (typeof allowCredentials !== 'boolean')
+    throw new ConfigurationError(`${name}.cors_allow_credentials`, 'must be true or false')
+  const defaults = defaultRestApiSection()
+  const cors: CorsConfiguration = {
+    allowedOrigins: stringList('cors_allowed_origins', defaults.cors_allowed_origins),
+    allowedMethods: stringList('cors_allowed_methods', defaults.cors_allowed_methods),
+    allowedHeaders: stringList('cors_allowed_headers', defaults.cors_allowed_headers),
+    exposedHeaders: stringList('cors_exposed_headers', defaults.cors_exposed_headers),
+    allowCredentials,
+    maxAge: duration(values, name, 'cors_max_age', '0s'),
+  }
   return {
+    cors,
     listenMultiaddress,
     listen,
     tls: certFile === '' ? null : { certFile: inFolder(certFile), keyFile: inFolder(keyFile) },

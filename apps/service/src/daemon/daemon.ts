@@ -191,14 +191,25 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           )
           return known.flat()
         },
-        id: async () =>
-          idJson({
+        // What `GET /id` answers locally, so remote entries of `GET /peers` carry the same
+        // fields (their `cluster_peers_addresses` too), as in IPFS Cluster.
+        id: async () => {
+          const members = await consensus.peers()
+          return idJson({
             id: identity.peerId,
             addresses: selfAddresses(),
-            cluster_peers: await consensus.peers(),
+            cluster_peers: members,
+            cluster_peers_addresses: (
+              await Promise.all(
+                members
+                  .filter((member) => member !== identity.peerId)
+                  .map((member) => peerAddresses(member)),
+              )
+            ).flat(),
             version: serviceVersion,
             peername: configuration.cluster.peername,
-          }),
+          })
+        },
       },
       configuration.raft.networkTimeout + configuration.raft.waitForLeaderTimeout,
       logger.child({ component: 'service' }),

@@ -1,5 +1,6 @@
 import type { AbortOptions, Consensus } from '@pinraft/consensus'
 import type { Logger } from '../logging/logger.ts'
+import type { CorsOptions } from './cors.ts'
 import type { IdJson } from './id-json.ts'
 
 /**
@@ -26,8 +27,10 @@ export interface ApiContext {
   readonly logger: Logger
 }
 
-/** The options of the API plugin that come from `api.restapi`. */
+/** The options of the API that come from `api.restapi`. */
 export interface ApiOptions {
   readonly basicAuthCredentials?: Readonly<Record<string, string>> | null
   readonly headers?: Readonly<Record<string, readonly string[]>>
+  /** IPFS Cluster 1.x's CORS keys; its defaults when omitted. */
+  readonly cors?: CorsOptions
 }

@@ -39,16 +39,28 @@ export async function startApiServer(
           cert: await readTlsFile(configuration.tls.certFile, 'ssl_cert_file'),
           key: await readTlsFile(configuration.tls.keyFile, 'ssl_key_file'),
         }
+  // Node checks header timeouts only every `connectionsCheckingInterval` (30 s by default), so
+  // slow clients held sockets long past read_header_timeout: check often enough to enforce it.
+  const socketOptions = {
+    maxHeaderSize: configuration.maxHeaderBytes,
+    headersTimeout: configuration.readHeaderTimeout,
+    requestTimeout: 0,
+    connectionsCheckingInterval: Math.max(
+      100,
+      Math.min(1000, Math.floor(configuration.readHeaderTimeout / 2)),
+    ),
+  }
   const app = createApp({
     context,
     api: {
       basicAuthCredentials: configuration.basicAuthCredentials,
       headers: configuration.headers,
+      cors: configuration.cors,
     },
     server: {
-      ...(https === undefined ? {} : { https }),
+      ...(https === undefined ? {} : { https: { ...socketOptions, ...https } }),
       keepAliveTimeout: configuration.idleTimeout,
-      http: { maxHeaderSize: configuration.maxHeaderBytes },
+      http: socketOptions,
       return503OnClosing: true,
     },
   })

@@ -22,7 +22,10 @@ import {
 export class MemoryConsensus implements Consensus {
   readonly #events = new EventTarget()
   readonly peerId: string
-  readonly isReady = true
+  isReady = true
+  /** Put into `status()` as consensus's `waitingFor` may be, when set. */
+  waitingFor: string | undefined
+  leaderKnown = true
   readonly pinset = createPinsetState()
   members: string[]
   role: ConsensusStatus['role'] = 'leader'
@@ -120,22 +123,25 @@ export class MemoryConsensus implements Consensus {
 
   async waitForSync(): Promise<void> {}
 
-  async readIndex(): Promise<number> {
+  async readIndex(options?: AbortOptions): Promise<number> {
+    this.#maybeFail('readIndex', options?.signal !== undefined)
     return this.#index
   }
 
   status(): ConsensusStatus {
+    const extra = this.waitingFor === undefined ? {} : { waitingFor: this.waitingFor }
     return {
+      ...extra,
       peerId: this.peerId,
       role: this.role,
-      leader: this.role === 'leader' ? this.peerId : null,
+      leader: !this.leaderKnown ? null : this.role === 'leader' ? this.peerId : this.members[0]!,
       term: 3,
       commitIndex: this.#index,
       appliedIndex: this.#index,
       voters: [...this.members],
       nonVoters: [],
       pins: this.pinset.count(),
-      ready: true,
+      ready: this.isReady,
       commitLatencies: [...this.latencies],
     }
   }
