@@ -17,6 +17,8 @@ export interface CliIo {
   readonly stdin: NodeJS.ReadableStream
   /** Whether prompts can be answered (stdin is a terminal). */
   readonly interactive: boolean
+  /** Whether stderr is a terminal (progress bars); false when omitted. */
+  readonly stderrIsTerminal?: boolean
   readonly environment: NodeJS.ProcessEnv
 }
 
@@ -71,6 +73,7 @@ export function processIo(): CliIo {
     },
     stdin: process.stdin,
     interactive: process.stdin.isTTY === true,
+    stderrIsTerminal: process.stderr.isTTY === true,
     environment: process.env,
   }
 }

@@ -101,8 +101,10 @@ export async function initializeFolder(options: InitializeOptions): Promise<Init
     0o600,
   )
   const files = [service, identityFile]
-  if (peers.length > 0) {
-    const path = peerstorePath(folder)
+  const path = peerstorePath(folder)
+  // With --force the peerstore is reset too (to --peers, or empty), as ipfs-cluster-service's
+  // `init -f` does: addresses of another cluster must not linger.
+  if (peers.length > 0 || (options.force && (await exists(path)))) {
     await savePeerstoreFile(path, peers)
     files.push(path)
   }
