@@ -126,3 +126,15 @@ export class ConsistentReadError extends Error {
   static readonly code = 'ConsistentReadError'
   override readonly name = 'ConsistentReadError'
 }
+
+/** A listening address is taken by another process; the message names the key and variable. */
+export class AddressInUseError extends Error {
+  static readonly code = 'AddressInUseError'
+  override readonly name = 'AddressInUseError'
+}
+
+/** A failure the daemon already wrote to its log: the CLI prints nothing more. */
+export class ReportedError extends Error {
+  static readonly code = 'ReportedError'
+  override readonly name = 'ReportedError'
+}

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { freePort, waitFor } from './support/processes.ts'
+import { freePort, runPinraft, waitFor } from './support/processes.ts'
 
 /**
  * Ctrl-C as an operator presses it: the terminal sends SIGINT to the whole process group, so
@@ -67,4 +68,47 @@ describe('stopping with Ctrl-C', () => {
       if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL')
     }
   }, 60_000)
+})
+
+describe('a port already in use', () => {
+  let blocker: Server | undefined
+  afterEach(async () => {
+    await new Promise<void>((resolve) =>
+      blocker === undefined ? resolve() : blocker.close(() => resolve()),
+    )
+    blocker = undefined
+  })
+
+  for (const [key, variable] of [
+    ['cluster.listen_multiaddress', 'PINRAFT_CLUSTER_LISTEN_MULTIADDRESS'],
+    ['api.restapi.http_listen_multiaddress', 'PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS'],
+  ] as const) {
+    it(`is one JSON log line naming the address, ${key} and ${variable}`, async () => {
+      const taken = await freePort()
+      blocker = createServer()
+      await new Promise<void>((resolve) => blocker!.listen(taken, '127.0.0.1', resolve))
+      const folder = join(root, 'peer')
+      const environment = { HOME: root, PATH: process.env.PATH }
+      expect((await runPinraft(['--config', folder, 'init'], environment)).code).toBe(0)
+      const address = `/ip4/127.0.0.1/tcp/${taken}`
+      const other = `/ip4/127.0.0.1/tcp/${await freePort()}`
+      const result = await runPinraft(['--config', folder, 'daemon'], {
+        ...environment,
+        PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: variable.includes('CLUSTER') ? address : other,
+        PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: variable.includes('API')
+          ? address
+          : `/ip4/127.0.0.1/tcp/${await freePort()}`,
+      })
+      expect(result.code).toBe(1)
+      const lines = result.stderr.trim().split('\n')
+      // Every line of the log stream is JSON, the failure too.
+      const records = lines.map((line) => JSON.parse(line) as { level: number; msg: string })
+      const failures = records.filter((record) => record.level >= 50)
+      expect(failures).toHaveLength(1)
+      expect(failures[0]!.msg).toContain(address)
+      expect(failures[0]!.msg).toContain(key)
+      expect(failures[0]!.msg).toContain(variable)
+      expect(result.stderr).not.toContain('transportManager')
+    })
+  }
 })

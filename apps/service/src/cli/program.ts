@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { serviceVersion } from '../version.ts'
 import { addClientOptions } from './client-options.ts'
 import { registerDaemonCommand } from './daemon.ts'
+import { expectedErrors } from './expected-errors.ts'
 import { registerIdCommand } from './id.ts'
 import { registerInitCommand } from './init.ts'
 import type { CliIo } from './io.ts'
@@ -9,25 +10,6 @@ import { registerPeersCommands } from './peers.ts'
 import { registerPinCommands } from './pin.ts'
 import { registerStateCommands } from './state.ts'
 import { registerVersionCommand } from './version.ts'
-
-/** Errors whose message is the whole story: printed without a stack. */
-const expectedErrors = new Set([
-  'ConfigurationError',
-  'ConfigurationMissingError',
-  'ConfigurationExistsError',
-  'OldConfigurationKeysError',
-  'InvalidEnvironmentError',
-  'InvalidConfigurationError',
-  'FolderLockedError',
-  'JoinError',
-  'UsageError',
-  'ApiResponseError',
-  'ApiUnreachableError',
-  'InvalidMultiaddrError',
-  'PeerstoreFileError',
-  'StateImportError',
-  'OperationRejectedError',
-])
 
 /** The `pinraft` program: service and client commands in one binary. */
 export function createProgram(io: CliIo): Command {
@@ -102,6 +84,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const failure = error instanceof Error ? error : new Error(String(error))
     // `pinraft state export | head`: the reader has what it wanted; nothing to say.
     if (failure.name === 'OutputClosedError') return OUTPUT_CLOSED_EXIT_CODE
+    if (failure.name === 'ReportedError') return 1
     if (expectedErrors.has(failure.name)) {
       io.stderr(`error: ${failure.message}\n`)
     } else {

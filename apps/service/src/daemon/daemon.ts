@@ -6,7 +6,7 @@ import {
   loadServiceConfiguration,
   type ServiceConfiguration,
 } from '../config/service-configuration.ts'
-import { JoinError, UsageError } from '../errors.ts'
+import { AddressInUseError, JoinError, UsageError } from '../errors.ts'
 import type { ApiContext } from '../http/api-context.ts'
 import { idJson } from '../http/id-json.ts'
 import { type ApiServer, startApiServer } from '../http/server.ts'
@@ -77,6 +77,28 @@ function joinFailure(
 }
 
 /**
+ * A listen failure because the port is taken, as one line naming the address, the key and its
+ * variable (instead of libp2p's advice about `transportManager`); other errors unchanged.
+ */
+function addressInUse(
+  error: unknown,
+  addresses: readonly string[],
+  key: string,
+  variable: string,
+): unknown {
+  const text = `${(error as Error).message ?? ''} ${(error as NodeJS.ErrnoException).code ?? ''}`
+  if (!text.includes('EADDRINUSE')) return error
+  const taken = addresses.filter((address) => {
+    const port = /\/tcp\/(\d+)/.exec(address)?.[1]
+    return port !== undefined && text.includes(`:${port}`)
+  })
+  const shown = (taken.length > 0 ? taken : addresses).join(', ')
+  return new AddressInUseError(
+    `${shown} is already in use by another process: stop it, or give this peer another address with ${key} in service.json (or ${variable})`,
+  )
+}
+
+/**
  * Starts a peer the way `ipfs-cluster-service daemon` does: configuration (never written), lock,
  * libp2p, consensus (staging when bootstrapping), then the HTTP API. On any failure, what was
  * started is stopped again and the lock released.
@@ -121,7 +143,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         logger.info({ backup }, 'bootstrapping: the previous Raft state was backed up and cleaned')
     }
 
-    const libp2p: ServiceLibp2p = await createServiceLibp2p(configuration, identity)
+    const mismatchLogged = new Map<string, number>()
+    const libp2p: ServiceLibp2p = await createServiceLibp2p(configuration, identity, {
+      // Rate-limited per address: a peer with the wrong secret redials every few seconds.
+      onSecretMismatch: ({ remoteAddress, direction }) => {
+        const now = Date.now()
+        if (now - (mismatchLogged.get(remoteAddress) ?? Number.NEGATIVE_INFINITY) < 60_000) return
+        mismatchLogged.set(remoteAddress, now)
+        logger.warn(
+          { remote: remoteAddress, direction },
+          `a connection ${direction === 'inbound' ? 'from' : 'to'} ${remoteAddress} failed the private network handshake: the likely cause is a different cluster.secret on the two peers (compare cluster.secret in their service.json, or PINRAFT_CLUSTER_SECRET)`,
+        )
+      },
+    }).catch((error: unknown) => {
+      throw addressInUse(
+        error,
+        configuration.cluster.listenMultiaddresses,
+        'cluster.listen_multiaddress',
+        'PINRAFT_CLUSTER_LISTEN_MULTIADDRESS',
+      )
+    })
     cleanups.push(async () => {
       await libp2p.stop()
     })
@@ -233,7 +274,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       context,
       configuration.api,
       logger.child({ component: 'http' }),
-    )
+    ).catch((error: unknown) => {
+      throw addressInUse(
+        error,
+        [configuration.api.listenMultiaddress],
+        'api.restapi.http_listen_multiaddress',
+        'PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS',
+      )
+    })
     cleanups.push(() => server.close())
 
     let stopping: Promise<void> | undefined

@@ -1,0 +1,20 @@
+/** Errors whose message is the whole story: printed without a stack. */
+export const expectedErrors = new Set([
+  'ConfigurationError',
+  'ConfigurationMissingError',
+  'ConfigurationExistsError',
+  'OldConfigurationKeysError',
+  'InvalidEnvironmentError',
+  'InvalidConfigurationError',
+  'FolderLockedError',
+  'JoinError',
+  'UsageError',
+  'ApiResponseError',
+  'ApiUnreachableError',
+  'InvalidMultiaddrError',
+  'PeerstoreFileError',
+  'StateImportError',
+  'OperationRejectedError',
+  'AddressInUseError',
+  'OutputClosedError',
+])
