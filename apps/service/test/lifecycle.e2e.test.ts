@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { freePort, runPinraft, waitFor } from './support/processes.ts'
+import { freePort, runPinraft, spawnDaemon, waitFor } from './support/processes.ts'
 
 /**
  * Ctrl-C as an operator presses it: the terminal sends SIGINT to the whole process group, so
@@ -30,7 +30,7 @@ async function ready(apiPort: number): Promise<boolean | undefined> {
 }
 
 describe('stopping with Ctrl-C', () => {
-  it('pnpm start stopped with Ctrl-C (SIGINT to the group, twice) exits 0 without a pnpm error', async () => {
+  it('pnpm start stopped with Ctrl-C (SIGINT to the group) exits 0 without a pnpm error', async () => {
     const [clusterPort, apiPort] = [await freePort(), await freePort()]
     const child = spawn('pnpm', ['start'], {
       cwd: repositoryRoot,
@@ -53,8 +53,7 @@ describe('stopping with Ctrl-C', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
     try {
       await waitFor('the daemon under pnpm start to be ready', () => ready(apiPort), 30_000)
-      // The terminal's SIGINT to the group, and a wrapper forwarding it once more.
-      process.kill(-child.pid!, 'SIGINT')
+      // The terminal's SIGINT to the group: the daemon gets it, and pnpm forwards it again.
       process.kill(-child.pid!, 'SIGINT')
       const code = await Promise.race([
         exited,
@@ -66,6 +65,35 @@ describe('stopping with Ctrl-C', () => {
       expect(output).not.toContain('without a clean shutdown')
     } finally {
       if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL')
+    }
+  }, 60_000)
+})
+
+describe('signals sent together', () => {
+  it('stop the daemon once and cleanly (exit 0)', async () => {
+    const folder = join(root, 'peer')
+    const apiPort = await freePort()
+    const environment = {
+      HOME: root,
+      PATH: process.env.PATH,
+      PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${await freePort()}`,
+      PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${apiPort}`,
+    }
+    const daemon = spawnDaemon(['--config', folder, 'daemon', '--init'], environment)
+    try {
+      await waitFor('the daemon to be ready', () => ready(apiPort), 30_000)
+      // Two different signals, so the kernel cannot merge them into one delivery.
+      daemon.child.kill('SIGINT')
+      daemon.child.kill('SIGTERM')
+      const code = await Promise.race([
+        daemon.exited,
+        new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 20_000)),
+      ])
+      expect(code, daemon.output()).toBe(0)
+      expect(daemon.output()).toContain('"msg":"stopped"')
+      expect(daemon.output()).not.toContain('without a clean shutdown')
+    } finally {
+      daemon.child.kill('SIGKILL')
     }
   }, 60_000)
 })
