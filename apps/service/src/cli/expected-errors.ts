@@ -16,5 +16,9 @@ export const expectedErrors = new Set([
   'StateImportError',
   'OperationRejectedError',
   'AddressInUseError',
+  // Consensus's membership refusals (from the consensus rework), whose messages say what to do.
+  'RemovedFromClusterError',
+  'JoinInProgressError',
+  'JoinNotAllowedError',
   'OutputClosedError',
 ])

@@ -16,7 +16,7 @@ import { registerAccessControl } from './access-control.ts'
 import type { ApiContext, ApiOptions } from './api-context.ts'
 import { handleError } from './error-handler.ts'
 import { type IdJson, idJson } from './id-json.ts'
-import { prometheusMetrics } from './metrics.ts'
+import { createPeerMetrics, type PeerMetrics } from './metrics.ts'
 import { type PinQuery, pinInputFromQuery } from './pin-request.ts'
 import { notReadyReason } from './readiness.ts'
 
@@ -161,11 +161,12 @@ async function localId(context: ApiContext): Promise<IdJson> {
  * The REST API routes (IPFS Cluster REST API 1.x compatible), as a fastify plugin. Every route
  * has a schema; errors go through the one handler of `createApp`.
  */
-export const apiRoutes: FastifyPluginAsync<{ context: ApiContext; api?: ApiOptions }> = async (
-  app,
-  options,
-) => {
-  const { context } = options
+export const apiRoutes: FastifyPluginAsync<{
+  context: ApiContext
+  api?: ApiOptions
+  metrics: PeerMetrics
+}> = async (app, options) => {
+  const { context, metrics } = options
   const { consensus } = context
   const headers = options.api?.headers ?? {}
 
@@ -215,9 +216,7 @@ export const apiRoutes: FastifyPluginAsync<{ context: ApiContext; api?: ApiOptio
   })
 
   app.get('/metrics', { schema: {} }, async (_request, reply) =>
-    reply
-      .type('text/plain; version=0.0.4; charset=utf-8')
-      .send(prometheusMetrics(consensus.status())),
+    reply.type(metrics.contentType).send(await metrics.text()),
   )
 
   app.get('/peers', { schema: {} }, async (request, reply) => {
@@ -330,7 +329,7 @@ export const apiRoutes: FastifyPluginAsync<{ context: ApiContext; api?: ApiOptio
         replicationFactorMax: context.replicationFactorMax,
         now: context.now(),
       })
-      const pin = await consensus.logPin(input)
+      const pin = await metrics.timeCommit('pin', () => consensus.logPin(input))
       // Debug only: a line per pin is noise under load. (`pinName`: pino's `name` is the logger's.)
       context.logger.debug({ cid: pin.cid.toString(), pinName: pin.name }, 'pinned')
       return sendPin(reply, pin)
@@ -345,7 +344,7 @@ export const apiRoutes: FastifyPluginAsync<{ context: ApiContext; api?: ApiOptio
       const pin = consensus.state().get(cid)
       if (pin === undefined)
         throw new NotFoundError(`not found: ${cid} is not pinned in the cluster`)
-      await consensus.logUnpin(cid)
+      await metrics.timeCommit('unpin', () => consensus.logUnpin(cid))
       context.logger.debug({ cid }, 'unpinned')
       return sendPin(reply, pin)
     },
@@ -363,6 +362,8 @@ export interface ServerSocketOptions {
 export interface CreateAppOptions {
   readonly context: ApiContext
   readonly api?: ApiOptions
+  /** The peer's metrics; created over `context.consensus` (and stopped on close) when omitted. */
+  readonly metrics?: PeerMetrics
   /** Fastify server options (`https`, timeouts); the daemon passes them from `api.restapi`. */
   readonly server?: Omit<FastifyServerOptions, 'loggerInstance' | 'logger'> & {
     https?: { cert: Buffer; key: Buffer } & ServerSocketOptions
@@ -427,8 +428,11 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     for (const method of [route.method].flat())
       if (method !== 'HEAD') routes.push({ matches: routeMatcher(route.url), method })
   })
+  const metrics = options.metrics ?? createPeerMetrics(context.consensus)
+  if (options.metrics === undefined) app.addHook('onClose', async () => metrics.stop())
   app.addHook('onResponse', async (request, reply) => {
     if (reply.statusCode < 500) errorHandler.recovered()
+    metrics.httpRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode)
     context.logger.debug(
       {
         method: request.method,
@@ -453,6 +457,6 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
       message: `no route for ${request.method} ${path}; the routes are GET /id, /version, /peers, /allocations, /allocations/{cid}, /health, /health/ready, /metrics, POST and DELETE /pins/{cid}, DELETE /peers/{peer}`,
     })
   })
-  void app.register(apiRoutes, { context, api: options.api })
+  void app.register(apiRoutes, { context, api: options.api, metrics })
   return app
 }

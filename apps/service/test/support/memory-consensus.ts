@@ -67,6 +67,11 @@ export class MemoryConsensus implements Consensus {
     this.#events.removeEventListener(type, listener as (event: Event) => void)
   }
 
+  /** Emits a consensus event, as the real one does. */
+  dispatch<K extends keyof ConsensusEvents>(type: K, detail: ConsensusEvents[K]): void {
+    this.#events.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+
   async ready(): Promise<void> {}
 
   async logPin(input: PinInput, _options?: AbortOptions): Promise<Pin> {
@@ -78,7 +83,9 @@ export class MemoryConsensus implements Consensus {
       data: encodeOperation({ type: 'pin', pin }),
     })
     this.latencies.push(2)
-    return this.pinset.get(pin.cid) ?? pin
+    const stored = this.pinset.get(pin.cid) ?? pin
+    this.dispatch('pin:add', { pin: stored })
+    return stored
   }
 
   async logUnpin(cid: string, _options?: AbortOptions): Promise<void> {
@@ -88,6 +95,7 @@ export class MemoryConsensus implements Consensus {
       term: 1,
       data: encodeOperation({ type: 'unpin', cid: parseCid(cid) }),
     })
+    this.dispatch('pin:remove', { cid })
   }
 
   async addPeer(peerId: string): Promise<void> {
