@@ -138,3 +138,14 @@ export class ReportedError extends Error {
   static readonly code = 'ReportedError'
   override readonly name = 'ReportedError'
 }
+
+/** `service.json` has keys pinraft does not read; the message lists all of them at once. */
+export class UnknownConfigurationKeysError extends Error {
+  static readonly code = 'UnknownConfigurationKeysError'
+  override readonly name = 'UnknownConfigurationKeysError'
+  readonly keys: readonly string[]
+  constructor(message: string, keys: readonly string[]) {
+    super(message)
+    this.keys = keys
+  }
+}

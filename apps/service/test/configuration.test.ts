@@ -162,7 +162,11 @@ describe('service.json', () => {
   ])('refuses an invalid value, naming the key (%#)', async (edit, key) => {
     await editService(edit)
     const error = await failure(loadServiceConfiguration(folder, {}))
-    expect(['ConfigurationError', 'InvalidConfigurationError']).toContain(error.name)
+    expect([
+      'ConfigurationError',
+      'InvalidConfigurationError',
+      'UnknownConfigurationKeysError',
+    ]).toContain(error.name)
     expect(error.message).toContain(key)
   })
 })

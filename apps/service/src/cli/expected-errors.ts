@@ -16,6 +16,7 @@ export const expectedErrors = new Set([
   'StateImportError',
   'OperationRejectedError',
   'AddressInUseError',
+  'UnknownConfigurationKeysError',
   // Consensus's membership refusals (from the consensus rework), whose messages say what to do.
   'RemovedFromClusterError',
   'JoinInProgressError',

@@ -2,6 +2,7 @@ import { accessSync, constants } from 'node:fs'
 import { delimiter, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Command, Option } from 'commander'
+import { convertIpfsClusterFolder } from '../config/from-ipfs-cluster.ts'
 import { initializeFolder } from '../config/initialize.ts'
 import { configurationFolder } from '../config/paths.ts'
 import { UsageError } from '../errors.ts'
@@ -65,6 +66,10 @@ export function registerInitCommand(program: Command, io: CliIo): void {
       'replace an existing configuration and identity, and reset the peerstore file (to --peers, or empty)',
       false,
     )
+    .option(
+      '--from <ipfs-cluster folder>',
+      'convert an IPFS Cluster 1.x folder: its service.json (the keys pinraft has; the rest are listed), identity.json (the same peer ID) and peerstore',
+    )
     .addOption(
       new Option(
         '--consensus <component>',
@@ -77,10 +82,14 @@ export function registerInitCommand(program: Command, io: CliIo): void {
 Examples:
   pinraft init                                  # ~/.pinraft, a new cluster secret
   PINRAFT_SECRET=<64 hex> pinraft init          # a peer of an existing cluster
-  pinraft --config ./peer2 init --peers /ip4/192.0.2.1/tcp/9096/p2p/12D3KooW...`,
+  pinraft --config ./peer2 init --peers /ip4/192.0.2.1/tcp/9096/p2p/12D3KooW...
+  pinraft --config ~/.pinraft init --from ~/.ipfs-cluster    # convert an IPFS Cluster peer`,
     )
     .action(
-      async (options: { peers: string[]; force: boolean; consensus: string }, command: Command) => {
+      async (
+        options: { peers: string[]; force: boolean; consensus: string; from?: string },
+        command: Command,
+      ) => {
         const global = command.optsWithGlobals<GlobalOptions>()
         if (options.consensus !== 'raft') {
           throw new UsageError(
@@ -90,15 +99,30 @@ Examples:
           )
         }
         const folder = configurationFolder(global.config, io.environment)
+        const converted =
+          options.from === undefined
+            ? undefined
+            : await convertIpfsClusterFolder(resolve(options.from), folder)
         const result = await initializeFolder({
           folder,
-          peers: options.peers,
+          peers: [...options.peers, ...(converted?.peers ?? [])],
           force: options.force,
           secret: io.environment.PINRAFT_SECRET,
+          converted,
         })
         io.stdout(`pinraft configuration written to ${folder}:\n`)
         for (const file of result.files) io.stdout(`  ${file}\n`)
         io.stdout(`peer ID: ${result.peerId}\n`)
+        if (converted !== undefined) {
+          io.stdout(`converted from ${resolve(options.from!)} (the same peer ID and secret)\n`)
+          if (converted.dropped.length > 0) {
+            io.stdout(`${converted.dropped.length} key(s) were not carried over:\n`)
+            for (const line of converted.dropped) io.stdout(`  - ${line}\n`)
+          }
+          io.stdout(
+            'The pinset is not converted: run `ipfs-cluster-service state export -f pins.json` there, then `pinraft state import pins.json` here (on every peer, all stopped).\n',
+          )
+        }
         if (result.generatedSecret) {
           io.stdout(
             'A new cluster secret was generated. Every peer of the cluster needs the same one: copy cluster.secret from service.json, or run `pinraft init` on the other peers with PINRAFT_SECRET=<that secret>.\n',

@@ -3,9 +3,9 @@ import { access, mkdir, open, rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { parsePeerMultiaddr, savePeerstoreFile } from '@pinraft/pstoremgr'
 import { ConfigurationError, ConfigurationExistsError, UsageError } from '../errors.ts'
-import { generateIdentity, identityToJson } from './identity.ts'
+import { generateIdentity, type Identity, identityToJson } from './identity.ts'
 import { identityPath, peerstorePath, servicePath } from './paths.ts'
-import { defaultServiceJson } from './sections.ts'
+import { defaultServiceJson, type ServiceJson } from './sections.ts'
 
 export interface InitializeOptions {
   readonly folder: string
@@ -14,6 +14,8 @@ export interface InitializeOptions {
   readonly force: boolean
   /** `PINRAFT_SECRET`: the cluster secret to use instead of a random one (64 hex characters). */
   readonly secret?: string
+  /** `init --from`: the converted configuration and identity, written instead of new ones. */
+  readonly converted?: { readonly serviceJson: ServiceJson; readonly identity: Identity }
 }
 
 export interface InitializeResult {
@@ -84,17 +86,14 @@ export async function initializeFolder(options: InitializeOptions): Promise<Init
       'must be 64 hexadecimal characters (32 bytes), the secret of the cluster to join; copy cluster.secret from the service.json of a running peer',
     )
   }
-  const generatedSecret = given === undefined || given === ''
-  const secret = generatedSecret ? randomBytes(32).toString('hex') : given.toLowerCase()
-  const identity = await generateIdentity()
+  const generatedSecret = options.converted === undefined && (given === undefined || given === '')
+  const secret = generatedSecret ? randomBytes(32).toString('hex') : (given ?? '').toLowerCase()
+  const identity = options.converted?.identity ?? (await generateIdentity())
+  const serviceJson = options.converted?.serviceJson ?? defaultServiceJson(secret)
 
   await mkdir(folder, { recursive: true, mode: 0o700 })
   // Both files hold secrets: readable by their owner only.
-  await writeFileAtomically(
-    service,
-    `${JSON.stringify(defaultServiceJson(secret), null, 2)}\n`,
-    0o600,
-  )
+  await writeFileAtomically(service, `${JSON.stringify(serviceJson, null, 2)}\n`, 0o600)
   await writeFileAtomically(
     identityFile,
     `${JSON.stringify(identityToJson(identity), null, 2)}\n`,

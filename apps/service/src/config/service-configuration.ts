@@ -6,8 +6,13 @@ import {
   type RaftConfigurationJson,
   resolveRaftConfiguration,
 } from '@pinraft/consensus'
-import { ConfigurationError, ConfigurationMissingError } from '../errors.ts'
+import {
+  ConfigurationError,
+  ConfigurationMissingError,
+  UnknownConfigurationKeysError,
+} from '../errors.ts'
 import { applyEnvironmentOverrides } from './environment.ts'
+import { unknownKeys, unknownKeysMessage } from './ipfs-cluster-keys.ts'
 import { type TcpAddress, tcpAddressFromMultiaddr } from './listen-address.ts'
 import { checkOldKeys } from './old-keys.ts'
 import { peerstorePath, servicePath } from './paths.ts'
@@ -297,6 +302,13 @@ export function resolveServiceConfiguration(
 ): ServiceConfiguration {
   const peerstore = peerstorePath(folder)
   checkOldKeys(json, folder, peerstore)
+  // Every unknown key at once (a whole IPFS Cluster service.json has many), before any value.
+  const unknown = unknownKeys(json)
+  if (unknown.length > 0)
+    throw new UnknownConfigurationKeysError(
+      unknownKeysMessage(servicePath(folder), unknown),
+      unknown,
+    )
   rejectUnknownKeys(json, 'service.json', ['cluster', 'consensus', 'api'])
   const consensus = section(json, ['consensus'], 'consensus')
   rejectUnknownKeys(consensus, 'consensus', ['raft'])
