@@ -386,6 +386,19 @@ async function join(
     )
   }
   logger.info('added to the cluster; catching up with the leader')
+  // A large snapshot or log takes a while: say how far it got every few seconds.
+  const progress = setInterval(() => {
+    const status = consensus.status()
+    logger.info(
+      {
+        appliedIndex: status.appliedIndex,
+        commitIndex: status.commitIndex,
+        pins: status.pins,
+        leader: status.leader,
+      },
+      `catching up with the leader: applied ${status.appliedIndex} of ${status.commitIndex} (${status.pins} pins so far)`,
+    )
+  }, 5000)
   try {
     await consensus.ready({ signal: deadline })
   } catch {
@@ -395,5 +408,7 @@ async function join(
       texts,
       backup,
     )
+  } finally {
+    clearInterval(progress)
   }
 }
