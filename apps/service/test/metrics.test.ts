@@ -1,4 +1,10 @@
+import type { TypedEventTarget } from '@libp2p/interface'
+import type { RaftTransportEvents } from '@pinraft/raft-libp2p'
+import { pino } from 'pino'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { watchTransport } from '../src/daemon/transport-watch.ts'
+import { createPeerMetrics } from '../src/http/metrics.ts'
+import type { Logger } from '../src/logging/logger.ts'
 import { type ApiFixture, apiFixture, CID_V0 } from './support/api-fixture.ts'
 import { cidFor } from './support/processes.ts'
 
@@ -71,5 +77,58 @@ describe('GET /metrics (prom-client)', () => {
     expect(value(text, 'pinraft_raft_elections_total')).toBe(3)
     expect(value(text, 'pinraft_raft_leader_changes_total')).toBe(2)
     expect(value(text, 'pinraft_snapshots_installed_total')).toBe(1)
+  })
+})
+
+describe('Raft transport metrics and logs', () => {
+  function transport(): EventTarget & TypedEventTarget<RaftTransportEvents> {
+    return new EventTarget() as EventTarget & TypedEventTarget<RaftTransportEvents>
+  }
+  function drop(target: EventTarget, peer: string, reason: string, count = 1): void {
+    target.dispatchEvent(
+      new CustomEvent('message:dropped', {
+        detail: { peer, direction: 'outbound', reason, count },
+      }),
+    )
+  }
+
+  it('counts dropped messages by direction and reason', async () => {
+    const events = transport()
+    const metrics = createPeerMetrics(fixture.consensus, {
+      defaultMetrics: false,
+      transport: events,
+    })
+    drop(events, fixture.other, 'unreachable', 3)
+    drop(events, fixture.other, 'queue-full')
+    const text = await metrics.text()
+    metrics.stop()
+    expect(
+      value(text, 'pinraft_raft_messages_dropped_total{direction="outbound",reason="unreachable"}'),
+    ).toBe(3)
+    expect(
+      value(text, 'pinraft_raft_messages_dropped_total{direction="outbound",reason="queue-full"}'),
+    ).toBe(1)
+  })
+
+  it('logs an unreachable peer once per interval', () => {
+    const events = transport()
+    const lines: Record<string, unknown>[] = []
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => lines.push(JSON.parse(line)) },
+    )
+    let clock = 0
+    watchTransport(events, logger as unknown as Logger, {
+      now: () => clock,
+      intervalMilliseconds: 60_000,
+    })
+    drop(events, fixture.other, 'unreachable')
+    clock = 1000
+    drop(events, fixture.other, 'unreachable')
+    drop(events, fixture.other, 'queue-full')
+    clock = 61_000
+    drop(events, fixture.other, 'unreachable')
+    expect(lines.filter((line) => line.peer === fixture.other)).toHaveLength(2)
+    expect(String(lines[0]!.msg)).toContain('is unreachable')
   })
 })

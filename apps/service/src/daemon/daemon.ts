@@ -9,12 +9,14 @@ import {
 import { AddressInUseError, JoinError, UsageError } from '../errors.ts'
 import type { ApiContext } from '../http/api-context.ts'
 import { idJson } from '../http/id-json.ts'
+import { createPeerMetrics } from '../http/metrics.ts'
 import { type ApiServer, startApiServer } from '../http/server.ts'
 import { type Logger, libraryLogger } from '../logging/logger.ts'
 import { serviceVersion } from '../version.ts'
 import { createServiceLibp2p, type ServiceLibp2p } from './libp2p-node.ts'
 import { type FolderLock, lockFolder } from './lock-file.ts'
 import { handleServiceProtocol, requestId, requestJoin } from './service-protocol.ts'
+import { watchTransport } from './transport-watch.ts'
 
 export interface DaemonOptions {
   readonly folder: string
@@ -270,10 +272,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     consensus.addEventListener('peer:add', savePeerstore)
     consensus.addEventListener('peer:remove', savePeerstore)
 
+    const metrics = createPeerMetrics(consensus, { transport: libp2p.services.raft })
+    cleanups.push(async () => metrics.stop())
+    watchTransport(libp2p.services.raft, logger.child({ component: 'raft-transport' }))
     const server: ApiServer = await startApiServer(
       context,
       configuration.api,
       logger.child({ component: 'http' }),
+      metrics,
     ).catch((error: unknown) => {
       throw addressInUse(
         error,

@@ -1,4 +1,6 @@
+import type { TypedEventTarget } from '@libp2p/interface'
 import type { Consensus } from '@pinraft/consensus'
+import type { RaftTransportEvents } from '@pinraft/raft-libp2p'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
 /**
@@ -21,6 +23,8 @@ export interface PeerMetrics {
 export interface PeerMetricsOptions {
   /** Node and process metrics (`process_*`, `nodejs_*`); on by default. */
   readonly defaultMetrics?: boolean
+  /** The Raft transport, for its dropped messages and rejected streams. */
+  readonly transport?: TypedEventTarget<RaftTransportEvents>
 }
 
 /** Seconds; from a local commit (about a millisecond) to a slow disk behind a quorum. */
@@ -123,6 +127,34 @@ export function createPeerMetrics(
     },
     { signal },
   )
+
+  const transport = options.transport
+  if (transport !== undefined) {
+    const dropped = counter(
+      'pinraft_raft_messages_dropped_total',
+      'Raft messages the transport dropped, by direction and reason (unreachable, queue-full, ...).',
+      ['direction', 'reason'],
+    )
+    const rejected = counter(
+      'pinraft_raft_streams_rejected_total',
+      'Inbound Raft streams closed for a bad frame or a peer outside the peerset.',
+      ['error'],
+    )
+    transport.addEventListener(
+      'message:dropped',
+      (event) =>
+        dropped.inc(
+          { direction: event.detail.direction, reason: event.detail.reason },
+          event.detail.count,
+        ),
+      { signal },
+    )
+    transport.addEventListener(
+      'stream:rejected',
+      (event) => rejected.inc({ error: event.detail.error.name }),
+      { signal },
+    )
+  }
 
   return {
     registry,

@@ -6,6 +6,7 @@ import { ConfigurationError } from '../errors.ts'
 import type { Logger } from '../logging/logger.ts'
 import type { ApiContext } from './api-context.ts'
 import { createApp } from './app.ts'
+import type { PeerMetrics } from './metrics.ts'
 
 export interface ApiServer {
   readonly app: FastifyInstance
@@ -31,6 +32,7 @@ export async function startApiServer(
   context: ApiContext,
   configuration: RestApiConfiguration,
   logger: Logger,
+  metrics?: PeerMetrics,
 ): Promise<ApiServer> {
   const https =
     configuration.tls === null
@@ -52,6 +54,7 @@ export async function startApiServer(
   }
   const app = createApp({
     context,
+    ...(metrics === undefined ? {} : { metrics }),
     api: {
       basicAuthCredentials: configuration.basicAuthCredentials,
       headers: configuration.headers,
