@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -136,5 +136,27 @@ describe('output through pipes', () => {
     } finally {
       await fixture.app.close()
     }
+  })
+})
+
+/** A Node older than 24 on this machine, if any (the system's own). */
+function olderNode(): string | undefined {
+  for (const candidate of ['/usr/bin/node', '/usr/local/bin/node']) {
+    try {
+      const version = execFileSync(candidate, ['--version'], { encoding: 'utf8' }).trim()
+      if (Number(version.slice(1).split('.')[0]) < 24) return candidate
+    } catch {}
+  }
+  return undefined
+}
+
+describe('the bin shim', () => {
+  const node = olderNode()
+  it.skipIf(node === undefined)('says which Node it needs under an older one', () => {
+    const result = spawnSync(node!, [binPath, 'version'], { encoding: 'utf8' })
+    expect(result.status).toBe(1)
+    expect(result.stderr).toContain('pinraft needs Node 24 or newer')
+    expect(result.stderr).toContain('pnpm exec pinraft')
+    expect(result.stderr).not.toContain('SyntaxError')
   })
 })

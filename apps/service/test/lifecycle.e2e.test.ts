@@ -26,7 +26,7 @@ afterEach(async () => {
 
 async function ready(apiPort: number): Promise<boolean | undefined> {
   const response = await fetch(`http://127.0.0.1:${apiPort}/metrics`)
-  return (await response.text()).includes('pinraft_consensus_ready 1') ? true : undefined
+  return /^pinraft_consensus_ready 1$/m.test(await response.text()) ? true : undefined
 }
 
 describe('stopping with Ctrl-C', () => {
@@ -92,6 +92,29 @@ describe('signals sent together', () => {
       expect(code, daemon.output()).toBe(0)
       expect(daemon.output()).toContain('"msg":"stopped"')
       expect(daemon.output()).not.toContain('without a clean shutdown')
+    } finally {
+      daemon.child.kill('SIGKILL')
+    }
+  }, 60_000)
+})
+
+describe('--leave', () => {
+  it('says what it waits for while it leaves', async () => {
+    const folder = join(root, 'peer')
+    const apiPort = await freePort()
+    const daemon = spawnDaemon(['--config', folder, 'daemon', '--init', '--leave'], {
+      HOME: root,
+      PATH: process.env.PATH,
+      PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${await freePort()}`,
+      PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${apiPort}`,
+    })
+    try {
+      await waitFor('the daemon to be ready', () => ready(apiPort), 30_000)
+      daemon.child.kill('SIGTERM')
+      await Promise.race([daemon.exited, new Promise((resolve) => setTimeout(resolve, 20_000))])
+      expect(daemon.output()).toContain(
+        'leaving the cluster (--leave): waiting for the leader to commit the removal of this peer',
+      )
     } finally {
       daemon.child.kill('SIGKILL')
     }

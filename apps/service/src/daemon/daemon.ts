@@ -267,7 +267,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       void consensus
         .peers()
         .then((peers) => pstore.savePeerstoreForPeers(peers.map((peer) => peerIdFromString(peer))))
-        .catch((error: unknown) => logger.warn({ err: error }, 'could not save the peerstore file'))
+        .catch((error: unknown) => {
+          // Stopping: the file was saved by the peerstore manager's own stop.
+          if ((error as Error).name === 'ConsensusShutdownError') return
+          logger.warn({ err: error }, 'could not save the peerstore file')
+        })
     }
     consensus.addEventListener('peer:add', savePeerstore)
     consensus.addEventListener('peer:remove', savePeerstore)
