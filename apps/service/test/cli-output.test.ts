@@ -1,7 +1,8 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { apiFixture, CID_V1 } from './support/api-fixture.ts'
 import { binPath, cidFor, runPinraft } from './support/processes.ts'
@@ -152,6 +153,24 @@ function olderNode(): string | undefined {
 
 describe('the bin shim', () => {
   const node = olderNode()
+  it('runs from any folder through a link to node_modules/.bin/pinraft, with the workspace Node', async () => {
+    const bin = join(root, 'path-bin')
+    await mkdir(bin)
+    const repositoryBin = fileURLToPath(
+      new URL('../../../node_modules/.bin/pinraft', import.meta.url),
+    )
+    await symlink(repositoryBin, join(bin, 'pinraft'))
+    // A PATH with only the link and the system's tools (whose node, if any, is older).
+    const result = spawnSync('pinraft', ['--version'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { PATH: `${bin}:/usr/bin:/bin`, HOME: root },
+    })
+    expect(result.stderr).toBe('')
+    expect(result.status).toBe(0)
+    expect(result.stdout).toMatch(/^\d+\.\d+\.\d+/)
+  })
+
   it.skipIf(node === undefined)('says which Node it needs under an older one', () => {
     const result = spawnSync(node!, [binPath, 'version'], { encoding: 'utf8' })
     expect(result.status).toBe(1)
