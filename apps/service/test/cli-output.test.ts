@@ -118,6 +118,11 @@ describe('output through pipes', () => {
       const lines = json.stdout.trimEnd().split('\n')
       expect(lines).toHaveLength(2000)
       for (const line of lines) expect(JSON.parse(line)).toHaveProperty('cid')
+      // A reader that goes away ends it quietly.
+      const head = await pipeline(['pin', 'ls', '--host', address], 'head -1')
+      expect(head.stderr).toBe('')
+      expect(head.stdout.split('\n').filter((line) => line !== '')).toHaveLength(1)
+      expect(['0 0', '141 0']).toContain(head.statuses)
     } finally {
       await fixture.app.close()
     }

@@ -2,7 +2,7 @@ import { parseGoDuration } from '@pinraft/consensus'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { apiClient, type ClientOptions } from './client-options.ts'
 import { formatPin, output } from './format.ts'
-import type { CliIo } from './io.ts'
+import { type CliIo, writeOutput } from './io.ts'
 
 interface PinAddOptions extends ClientOptions {
   name?: string
@@ -111,8 +111,11 @@ export function registerPinCommands(program: Command, io: CliIo): void {
         io.stdout(output(options.enc, await client.allocation(cid), formatPin))
         return
       }
-      io.stdout(
-        output(options.enc, await client.allocations(), (pins) => pins.map(formatPin).join('')),
-      )
+      // Streamed: each pin is written as it arrives, at the pace of the reader.
+      for await (const pinned of client.streamAllocations())
+        await writeOutput(
+          io,
+          options.enc === 'json' ? `${JSON.stringify(pinned)}\n` : formatPin(pinned),
+        )
     })
 }

@@ -173,6 +173,29 @@ export class ApiClient {
     return this.#lines('/allocations')
   }
 
+  /**
+   * The pinset as the API streams it, one pin at a time, so a large one is never held whole.
+   * Throws `ApiResponseError` if the stream reports an error at its end (`X-Stream-Error`).
+   */
+  async *streamAllocations(options?: { signal?: AbortSignal }): AsyncGenerator<PinJson> {
+    const response = await this.#request('GET', '/allocations', options)
+    if (response.status === 204 || response.body === null) return
+    const decoder = new TextDecoder()
+    let pending = ''
+    for await (const chunk of response.body) {
+      pending += decoder.decode(chunk, { stream: true })
+      let newline = pending.indexOf('\n')
+      while (newline >= 0) {
+        const line = pending.slice(0, newline)
+        pending = pending.slice(newline + 1)
+        if (line.trim() !== '') yield JSON.parse(line) as PinJson
+        newline = pending.indexOf('\n')
+      }
+    }
+    pending += decoder.decode()
+    if (pending.trim() !== '') yield JSON.parse(pending) as PinJson
+  }
+
   allocation(cid: string): Promise<PinJson> {
     return this.#json('GET', `/allocations/${encodeURIComponent(cid)}`)
   }
