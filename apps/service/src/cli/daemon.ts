@@ -15,6 +15,7 @@ import type { CliIo } from './io.ts'
 interface DaemonCommandOptions {
   bootstrap: string[]
   leave: boolean
+  newCluster: boolean
   joinTimeout: string
   init: boolean
 }
@@ -52,6 +53,11 @@ export function registerDaemonCommand(program: Command, io: CliIo): void {
     .option(
       '--leave',
       'leave the cluster when shutting down (consensus.raft.leave_on_shutdown)',
+      false,
+    )
+    .option(
+      '--new-cluster',
+      'start a new cluster of this peer alone even though its Raft backups show it was a member of one (it was removed, left, or cleaned up); without it such a peer refuses to start and says how to rejoin',
       false,
     )
     .option(
@@ -107,6 +113,7 @@ Examples:
           folder,
           bootstrap: options.bootstrap,
           leave: options.leave,
+          newCluster: options.newCluster,
           joinTimeout,
           environment: io.environment,
           logger,

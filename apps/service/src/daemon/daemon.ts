@@ -26,6 +26,11 @@ export interface DaemonOptions {
   readonly leave: boolean
   /** How long joining may take, added and caught up. */
   readonly joinTimeout: number
+  /**
+   * Start a new cluster even though this peer's Raft state or backups show it was in one
+   * (consensus refuses otherwise with `RemovedFromClusterError`).
+   */
+  readonly newCluster?: boolean
   readonly environment: NodeJS.ProcessEnv
   readonly logger: Logger
 }
@@ -193,6 +198,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       libp2p,
       configuration: configuration.raft,
       staging,
+      ...(options.newCluster === true ? { newCluster: true } : {}),
       logger: libraryLogger(logger.child({ component: 'consensus' })),
     })
     cleanups.push(() => consensus.shutdown())
