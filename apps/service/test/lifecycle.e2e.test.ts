@@ -121,6 +121,59 @@ describe('--leave', () => {
   }, 60_000)
 })
 
+describe('a peer with the wrong secret', () => {
+  it('is named by the peer it tries to join, with the secret as the likely cause', async () => {
+    const environment = { HOME: root, PATH: process.env.PATH }
+    const first = join(root, 'first')
+    const second = join(root, 'second')
+    for (const folder of [first, second])
+      expect((await runPinraft(['--config', folder, 'init'], environment)).code).toBe(0)
+    const [clusterPort, apiPort] = [await freePort(), await freePort()]
+    const leader = spawnDaemon(['--config', first, 'daemon'], {
+      ...environment,
+      PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${clusterPort}`,
+      PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${apiPort}`,
+    })
+    let joiner: ReturnType<typeof spawnDaemon> | undefined
+    try {
+      await waitFor('the first peer to be ready', () => ready(apiPort), 30_000)
+      const id = (await (await fetch(`http://127.0.0.1:${apiPort}/id`)).json()) as { id: string }
+      // Each folder got its own random secret from init.
+      joiner = spawnDaemon(
+        [
+          '--config',
+          second,
+          'daemon',
+          '--join-timeout',
+          '20s',
+          '--bootstrap',
+          `/ip4/127.0.0.1/tcp/${clusterPort}/p2p/${id.id}`,
+        ],
+        {
+          ...environment,
+          PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${await freePort()}`,
+          PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${await freePort()}`,
+        },
+      )
+      await waitFor(
+        'the first peer to name the secret',
+        async () =>
+          leader.output().includes('failed the private network handshake') ? true : undefined,
+        15_000,
+      )
+      const line = leader
+        .output()
+        .split('\n')
+        .find((candidate) => candidate.includes('failed the private network handshake'))!
+      expect(JSON.parse(line)).toMatchObject({ level: 40, direction: 'inbound' })
+      expect(line).toContain('cluster.secret')
+    } finally {
+      leader.child.kill('SIGKILL')
+      joiner?.child.kill('SIGKILL')
+    }
+  }, 60_000)
+})
+
 describe('a port already in use', () => {
   let blocker: Server | undefined
   afterEach(async () => {
