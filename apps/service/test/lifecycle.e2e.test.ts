@@ -174,6 +174,47 @@ describe('a peer with the wrong secret', () => {
   }, 60_000)
 })
 
+describe('a peer whose state was cleaned', () => {
+  it('refuses to start a new cluster in one JSON line, unless --new-cluster', async () => {
+    const folder = join(root, 'peer')
+    const apiPort = await freePort()
+    const environment = {
+      HOME: root,
+      PATH: process.env.PATH,
+      PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${await freePort()}`,
+      PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${apiPort}`,
+    }
+    const first = spawnDaemon(['--config', folder, 'daemon', '--init'], environment)
+    try {
+      await waitFor('the daemon to be ready', () => ready(apiPort), 30_000)
+      first.child.kill('SIGTERM')
+      expect(await first.exited).toBe(0)
+    } finally {
+      first.child.kill('SIGKILL')
+    }
+    const cleaned = await runPinraft(
+      ['--config', folder, 'state', 'cleanup', '--force'],
+      environment,
+    )
+    expect(cleaned.code, cleaned.stderr).toBe(0)
+    const refused = await runPinraft(['--config', folder, 'daemon'], environment)
+    expect(refused.code).toBe(1)
+    const failures = refused.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: number; error?: string })
+      .filter((record) => record.level >= 50)
+    expect(failures).toEqual([expect.objectContaining({ error: 'RemovedFromClusterError' })])
+    const anew = spawnDaemon(['--config', folder, 'daemon', '--new-cluster'], environment)
+    try {
+      await waitFor('the new cluster to be ready', () => ready(apiPort), 30_000)
+    } finally {
+      anew.child.kill('SIGTERM')
+      await anew.exited
+    }
+  }, 90_000)
+})
+
 describe('a port already in use', () => {
   let blocker: Server | undefined
   afterEach(async () => {

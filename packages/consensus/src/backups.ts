@@ -47,6 +47,25 @@ export async function backupAndClean(folder: string, keep: number): Promise<stri
   return backup
 }
 
+/**
+ * The backups `backupAndClean` made of `folder` (`raft.old.0`, `raft.old.1`, ...), newest first;
+ * empty when there are none.
+ */
+export async function listBackups(folder: string): Promise<string[]> {
+  const parent = dirname(folder)
+  const prefix = `${basename(folder)}.old.`
+  let entries: string[]
+  try {
+    entries = await readdir(parent)
+  } catch {
+    return []
+  }
+  return entries
+    .filter((entry) => entry.startsWith(prefix) && /^\d+$/.test(entry.slice(prefix.length)))
+    .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)))
+    .map((entry) => join(parent, entry))
+}
+
 /** Removes everything inside `folder`, keeping the folder itself (it may be a mount point). */
 async function emptyFolder(folder: string): Promise<void> {
   for (const entry of await readdir(folder)) {

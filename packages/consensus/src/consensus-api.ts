@@ -5,6 +5,17 @@ export interface AbortOptions {
   signal?: AbortSignal
 }
 
+/** Options of `addPeer`. */
+export interface AddPeerOptions extends AbortOptions {
+  /**
+   * The peer has no Raft state of its own (a new disk, `state cleanup`, a wipe): if it is a
+   * member already, the leader re-adds it as staging and sends it a snapshot (a rejoin). A peer
+   * adding itself sets it from its own state; a member adding a peer on its behalf (the service
+   * join) passes what the joining peer said.
+   */
+  freshState?: boolean
+}
+
 /** The events consensus emits, by name (`noun:verb`). */
 export interface ConsensusEvents {
   /** The leader this peer knows changed (null: none known right now). */
@@ -50,6 +61,15 @@ export interface ConsensusStatus {
   readonly nonVoters: readonly string[]
   readonly pins: number
   readonly ready: boolean
+  /**
+   * Why this peer cannot serve right now, for an operator (and `/health/ready`): waiting for
+   * `a leader: …`, `to be added to the cluster: …`, `to catch up …: index x of y applied`, and so
+   * on, with the likely causes. Null when it is ready and knows a leader. Unlike `ready`, which
+   * turns true once, this follows the present (a peer that lost its leader waits for one again).
+   */
+  readonly waitingFor: string | null
+  /** This peer has no Raft state of its own yet (it started empty and has not caught up). */
+  readonly freshState: boolean
   /** Recent commit latencies of operations submitted on this peer, in milliseconds. */
   readonly commitLatencies: readonly number[]
 }
@@ -80,8 +100,13 @@ export interface Consensus {
   logPin(pin: PinInput, options?: AbortOptions): Promise<Pin>
   /** Replicates an unpin; unpinning an absent CID is not an error. */
   logUnpin(cid: string, options?: AbortOptions): Promise<void>
-  /** Adds a peer to the peerset (as staging until it has caught up). A member already: no-op. */
-  addPeer(peerId: string, options?: AbortOptions): Promise<void>
+  /**
+   * Adds a peer to the peerset (as staging until it has caught up). A member already: no-op,
+   * unless `freshState` says it lost its state (then it is re-added as staging). The leader
+   * admits one join at a time (`JoinInProgressError`, retryable) and only peers of
+   * `join_allow_list` when it is set (`JoinNotAllowedError`).
+   */
+  addPeer(peerId: string, options?: AddPeerOptions): Promise<void>
   /** Removes a peer; absent: no-op; the last voter: `LastPeerError`. */
   rmPeer(peerId: string, options?: AbortOptions): Promise<void>
   /** This peer's read-only view of the pinset. */

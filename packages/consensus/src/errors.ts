@@ -52,3 +52,28 @@ export class RpcError extends Error {
   static readonly code = 'RpcError'
   override readonly name = 'RpcError'
 }
+
+/**
+ * Another peer is joining (added, not yet caught up): the leader lets one join at a time.
+ * Retry in a moment; the message names the peer that is joining.
+ */
+export class JoinInProgressError extends Error {
+  static readonly code = 'JoinInProgressError'
+  override readonly name = 'JoinInProgressError'
+}
+
+/** The peer is not in the leader's `consensus.raft.join_allow_list`; retrying cannot help. */
+export class JoinNotAllowedError extends Error {
+  static readonly code = 'JoinNotAllowedError'
+  override readonly name = 'JoinNotAllowedError'
+}
+
+/**
+ * This peer's Raft state says it is no longer a member of its cluster (it was removed, left, or
+ * its state was cleaned), so starting would silently begin a new cluster. The message says how
+ * to rejoin; `newCluster: true` starts a new cluster on purpose.
+ */
+export class RemovedFromClusterError extends Error {
+  static readonly code = 'RemovedFromClusterError'
+  override readonly name = 'RemovedFromClusterError'
+}

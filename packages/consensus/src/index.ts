@@ -1,4 +1,4 @@
-export { backupAndClean } from './backups.ts'
+export { backupAndClean, listBackups } from './backups.ts'
 export type { RaftConfiguration, RaftConfigurationJson } from './configuration/configuration.ts'
 export {
   defaultRaftConfiguration,
@@ -9,6 +9,7 @@ export {
 export { formatDuration, parseDuration, parseGoDuration } from './configuration/duration.ts'
 export type {
   AbortOptions,
+  AddPeerOptions,
   Consensus,
   ConsensusEvents,
   ConsensusStatus,

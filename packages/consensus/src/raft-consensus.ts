@@ -4,13 +4,14 @@ import { lpStream } from '@libp2p/utils'
 import {
   type Configuration,
   ConfigurationChangeError,
+  isMember,
   type Logger,
   RaftNode,
   silentLogger,
   TypedEventTarget,
 } from '@pinraft/raft-core'
-import { openRaftStorage, type RaftStorage } from '@pinraft/raft-level'
-import type { RaftTransport } from '@pinraft/raft-libp2p'
+import { openRaftStorage, type RaftStorage, type SnapshotInspection } from '@pinraft/raft-level'
+import type { MessageDroppedDetail, RaftTransport } from '@pinraft/raft-libp2p'
 import {
   type ApplyResult,
   cidKey,
@@ -24,10 +25,11 @@ import {
   type UnpinOperation,
   validatePin,
 } from '@pinraft/state-pinset'
-import { backupAndClean } from './backups.ts'
+import { backupAndClean, listBackups } from './backups.ts'
 import { type RaftConfiguration, raftTimings } from './configuration/configuration.ts'
 import type {
   AbortOptions,
+  AddPeerOptions,
   Consensus,
   ConsensusEvents,
   ConsensusStatus,
@@ -35,12 +37,18 @@ import type {
 } from './consensus-api.ts'
 import {
   ConsensusShutdownError,
+  JoinInProgressError,
+  JoinNotAllowedError,
   LastPeerError,
   NoLeaderError,
   OperationRejectedError,
   OutcomeUnknownError,
+  RemovedFromClusterError,
   RpcError,
 } from './errors.ts'
+import { admitJoin } from './membership/join-admission.ts'
+import { NonVoterReaper } from './membership/non-voter-reaper.ts'
+import { ObservedTransport } from './membership/observed-transport.ts'
 import {
   CONSENSUS_RPC_PROTOCOL,
   decodeRequest,
@@ -51,6 +59,9 @@ import {
   type RpcRequest,
   type RpcResponse,
 } from './rpc/rpc-protocol.ts'
+import { type DamagedSnapshot, newestDamagedSnapshot } from './startup/damaged-snapshot.ts'
+import { RateLimiter } from './status/rate-limiter.ts'
+import { type Waiting, waitingFor } from './status/waiting-for.ts'
 
 export interface ConsensusInit {
   /** A started libp2p node with the raft-libp2p transport as its `raft` service. */
@@ -61,7 +72,16 @@ export interface ConsensusInit {
    * only once it is a voter and has caught up.
    */
   staging: boolean
+  /**
+   * Start a new cluster even though this peer's Raft state (or its backups) shows it was a
+   * member of one: without it, a peer that was removed, left, or had its state cleaned refuses
+   * to start with `RemovedFromClusterError` rather than silently bootstrap a new cluster with 0
+   * pins. Existing state that no longer includes this peer is moved to a backup first.
+   */
+  newCluster?: boolean
   logger?: Logger
+  /** How often a peer that is not ready logs what it waits for (ms). Default 5000. */
+  progressLogInterval?: number
 }
 
 /** Errors after which the same operation may simply be sent again (to the new leader). */
@@ -74,10 +94,17 @@ const retryableNames = new Set([
   'LeadershipTransferError',
   // The leader was shutting down and refused before doing anything.
   'ConsensusShutdownError',
+  // Another peer is joining; the leader admits one at a time.
+  'JoinInProgressError',
 ])
 
 /** Errors that are the leader's final answer: retrying cannot change it. */
-const finalNames = new Set(['OperationRejectedError', 'LastPeerError', 'ConfigurationChangeError'])
+const finalNames = new Set([
+  'OperationRejectedError',
+  'LastPeerError',
+  'ConfigurationChangeError',
+  'JoinNotAllowedError',
+])
 
 /** Most operations forwarded or proposed together as one batch entry. */
 const maxBatchOperations = 512
@@ -89,6 +116,9 @@ const maxOperationBytes = 512 * 1024
 
 /** How many commit latencies `status()` keeps for metrics. */
 const latencyWindow = 1024
+
+/** At most one line per unreachable (or refused) peer in this long. */
+const unreachableLogInterval = 30_000
 
 function abortSignal(options: AbortOptions | undefined, timeout: number): AbortSignal {
   const timer = AbortSignal.timeout(timeout)
@@ -131,18 +161,23 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
   private readonly libp2p: Libp2p<{ raft: RaftTransport }>
   private readonly configuration: RaftConfiguration
   private readonly staging: boolean
+  private readonly newCluster: boolean
   private readonly logger: Logger
-  private readonly pinset: PinsetState
+  private readonly progressLogInterval: number
+  private pinset: PinsetState
   private storage: RaftStorage | undefined
   private node: RaftNode<ApplyResult> | undefined
+  private readonly observed: ObservedTransport
   private readonly stopController = new AbortController()
   private readyState = false
   private readonly readyPromise: Promise<void>
   private resolveReady: () => void = () => {}
   private rejectReady: (error: Error) => void = () => {}
   private snapshotTimer: ReturnType<typeof setInterval> | undefined
+  private supervisionTimer: ReturnType<typeof setInterval> | undefined
   private shutDown = false
   private shuttingDown: Promise<void> | undefined
+  private failure: Error | undefined
   /** Peers this node, as leader, is adding: allowed to talk Raft before the change applies. */
   private readonly joining = new Set<string>()
   private knownMembers: string[] = []
@@ -153,6 +188,21 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     reject: (error: Error) => void
   }> = []
   private operationFlushScheduled = false
+  /** This peer started with no Raft state at all (a new disk, `state cleanup`, a wipe). */
+  private startedEmpty = false
+  /** This peer has seen itself as a staging member (so a later promotion means it caught up). */
+  private sawSelfStaging = false
+  /** A newer snapshot than the one restored was damaged: ready only once past its index. */
+  private damagedSnapshot: DamagedSnapshot | null = null
+  private readonly reaper: NonVoterReaper
+  /** Members the reaper is removing right now. */
+  private readonly removing = new Set<string>()
+  private wasLeader = false
+  private readonly limiter = new RateLimiter(unreachableLogInterval)
+  private readonly leaderLogLimiter = new RateLimiter(1000)
+  private leaderLogTimer: ReturnType<typeof setTimeout> | undefined
+  private waitingSince: { kind: Waiting['kind']; since: number } | undefined
+  private lastWaitingLog = 0
 
   constructor(init: ConsensusInit) {
     super()
@@ -160,8 +210,26 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     this.peerId = init.libp2p.peerId.toString()
     this.configuration = init.configuration
     this.staging = init.staging
+    this.newCluster = init.newCluster ?? false
     this.logger = init.logger ?? silentLogger
+    this.progressLogInterval = init.progressLogInterval ?? 5000
     this.pinset = createPinsetState()
+    this.observed = new ObservedTransport({
+      transport: init.libp2p.services.raft,
+      logger: this.logger,
+      onVoteWithheld: (from, type) => {
+        const suppressed = this.limiter.allow(`withheld:${from}`)
+        if (suppressed === null) return
+        this.logger.info(
+          "withholding this peer's vote: it started without Raft state and has not caught up yet (a voter that lost its log must not vote). If no leader gets elected without it (a two-voter cluster whose leader this was), stop it, move its backup (raft.old.0) back to its data folder and start it without --bootstrap",
+          { from, request: type, withheld: this.observed.withheldVotes, suppressed },
+        )
+      },
+    })
+    this.reaper = new NonVoterReaper({
+      stagingTimeout: init.configuration.stagingTimeout,
+      nonVoterTimeout: init.configuration.nonVoterTimeout,
+    })
     this.readyPromise = new Promise<void>((resolve, reject) => {
       this.resolveReady = resolve
       this.rejectReady = reject
@@ -184,17 +252,61 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
   /** Opens the Raft data, bootstraps a new peer, starts Raft and the RPC protocol. */
   async start(): Promise<void> {
     const configuration = this.configuration
-    this.storage = await openRaftStorage({
+    let node: RaftNode<ApplyResult> | undefined
+    // Two rounds at most: the second only after moving aside state that excludes this peer,
+    // when the operator asked for a new cluster.
+    for (let round = 0; node === undefined; round++) {
+      node = await this.open(round > 0)
+    }
+    this.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect)
+    this.transport.addEventListener('message:dropped', this.onMessageDropped)
+    this.onConfigurationChange(node.configuration)
+    await this.libp2p.handle(CONSENSUS_RPC_PROTOCOL, this.onRpcStream, { maxInboundStreams: 64 })
+    if (configuration.snapshotInterval > 0) {
+      this.snapshotTimer = setInterval(
+        () => void this.periodicSnapshot(),
+        configuration.snapshotInterval,
+      )
+      this.snapshotTimer.unref?.()
+    }
+    this.supervisionTimer = setInterval(
+      () => this.supervise(),
+      Math.min(1000, configuration.heartbeatTimeout),
+    )
+    this.supervisionTimer.unref?.()
+    void this.becomeReady()
+  }
+
+  /**
+   * Opens the stores and starts a RaftNode on them, after the checks that keep a peer that left
+   * its cluster from silently starting a new one (issue 17). Returns undefined when the state was
+   * moved aside and must be opened again (`newCluster`).
+   */
+  private async open(afterReset: boolean): Promise<RaftNode<ApplyResult> | undefined> {
+    const configuration = this.configuration
+    const storage = await openRaftStorage({
       directory: configuration.dataFolder,
       logger: this.logger,
     })
-    const { logStore, stableStore, snapshotStore } = this.storage
+    this.storage = storage
+    const pinset = createPinsetState()
+    this.pinset = pinset
+    pinset.addEventListener('pin:add', (event) =>
+      this.dispatch('pin:add', { pin: event.detail.pin }),
+    )
+    pinset.addEventListener('pin:remove', (event) =>
+      this.dispatch('pin:remove', { cid: event.detail.pin.cid.toString() }),
+    )
+    pinset.addEventListener('state:restore', (event) =>
+      this.dispatch('state:restore', { count: event.detail.count }),
+    )
+    const { logStore, stableStore, snapshotStore } = storage
     const node = new RaftNode<ApplyResult>(
       {
         logStore,
         stableStore,
         snapshotStore,
-        transport: this.transport,
+        transport: this.observed,
         stateMachine: this.pinset,
         logger: this.logger,
       },
@@ -205,54 +317,184 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
         trailingLogs: configuration.trailingLogs,
       },
     )
-    this.node = node
-    if (!this.staging) {
-      const voters = [...new Set([...configuration.initPeerset, this.peerId])].sort()
-      const bootstrapped = await node.bootstrap({ voters, nonVoters: [], staging: [] })
-      if (bootstrapped) {
+    try {
+      this.startedEmpty = !(await node.hasState())
+      if (!this.staging && this.startedEmpty) {
+        const backups = await listBackups(configuration.dataFolder)
+        if (backups.length > 0 && !this.newCluster) {
+          throw new RemovedFromClusterError(
+            [
+              `this peer has no Raft state in ${configuration.dataFolder}, but backups of earlier state are there (${backups.join(', ')}): it was removed from its cluster (\`pinraft peers rm\`, --leave) or its state was cleaned (\`pinraft state cleanup\`).`,
+              'Starting now would silently begin a new one-peer cluster with 0 pins, so it does not.',
+              'To rejoin the cluster: `pinraft daemon --bootstrap <multiaddress of a running member>` (`pinraft id` on that member prints it).',
+              'To start a new cluster from nothing on purpose, ask for a new cluster explicitly (the backups are kept).',
+            ].join('\n'),
+          )
+        }
+        if (backups.length > 0) {
+          this.logger.warn(
+            'starting a new cluster as asked, although backups of earlier state exist',
+            {
+              backups,
+            },
+          )
+        }
+        const voters = [...new Set([...configuration.initPeerset, this.peerId])].sort()
+        await node.bootstrap({ voters, nonVoters: [], staging: [] })
         this.logger.info('bootstrapped a new cluster', { peers: voters })
-      } else if (configuration.initPeerset.length > 0) {
+      } else if (!this.staging && configuration.initPeerset.length > 0) {
         this.logger.info('existing Raft state found: init_peerset is ignored')
       }
+      this.detectDamagedSnapshot(await snapshotStore.inspect())
+      if (this.staging && this.startedEmpty) {
+        // Raft's safety assumes a voter never forgets what it acknowledged or voted (thesis §3.8;
+        // §4.2 on adding servers). A peer that lost its disk may still be a voter in the leader's
+        // configuration, counted in the quorum: if it voted now, with an empty log and no memory
+        // of its vote, a candidate lacking committed entries could win with its vote (3 voters:
+        // X committed on A and this peer; A down; B, without X, wins with this vote and X is
+        // lost), or two candidates could win the same term. So it withholds votes until it has
+        // caught up: promoted from staging by the leader (which re-adds a rejoining member as
+        // staging and promotes it only once its log matches the commit index, etcd's learner
+        // path), or ready (caught up with the leader's commit index through a ReadIndex round).
+        // By then its log holds every committed entry, and it has heard a leader of a term newer
+        // than the elections it may have voted in before the wipe (their candidates' election
+        // timeouts expired long before a rejoin completes).
+        this.observed.withholdVotes = true
+      }
+      this.listen(node)
+      this.node = node
+      await node.start()
+    } catch (error) {
+      this.node = undefined
+      await node.stop().catch(() => {})
+      await storage.close().catch(() => {})
+      throw error
     }
-    this.pinset.addEventListener('pin:add', (event) =>
-      this.dispatch('pin:add', { pin: event.detail.pin }),
-    )
-    this.pinset.addEventListener('pin:remove', (event) =>
-      this.dispatch('pin:remove', { cid: event.detail.pin.cid.toString() }),
-    )
-    this.pinset.addEventListener('state:restore', (event) =>
-      this.dispatch('state:restore', { count: event.detail.count }),
-    )
-    node.addEventListener('leader:change', (event) => this.dispatch('leader:change', event.detail))
-    node.addEventListener('configuration:change', (event) =>
-      this.onConfigurationChange(event.detail.configuration),
-    )
+    const latest = node.configuration
+    if (!this.staging && !this.startedEmpty && !isMember(latest, this.peerId)) {
+      this.node = undefined
+      await node.stop()
+      await storage.close()
+      const members = membersOf(latest)
+      if (!this.newCluster || afterReset) {
+        throw new RemovedFromClusterError(
+          [
+            `this peer (${this.peerId}) is not in the peerset its Raft state ends with (${members.join(', ') || 'none'}): it was removed from its cluster (\`pinraft peers rm\`, --leave), so it must not vote or bootstrap a new cluster on its own.`,
+            'To rejoin the cluster: `pinraft daemon --bootstrap <multiaddress of a running member>` (its state is backed up and it catches up from the leader).',
+            'To start a new cluster from nothing on purpose, ask for a new cluster explicitly (this state is moved to a backup first).',
+          ].join('\n'),
+        )
+      }
+      const backup = await backupAndClean(
+        configuration.dataFolder,
+        Math.max(1, configuration.backupsRotate),
+      )
+      this.logger.warn(
+        'this peer was removed from its cluster: starting a new cluster as asked; the old state was backed up',
+        { backup, peers: members },
+      )
+      return undefined
+    }
+    return node
+  }
+
+  private listen(node: RaftNode<ApplyResult>): void {
+    node.addEventListener('leader:change', (event) => {
+      if (this.node !== node) return
+      this.logLeaderChange(event.detail.leader, event.detail.term)
+      this.dispatch('leader:change', event.detail)
+    })
+    node.addEventListener('role:change', (event) => {
+      this.logger.debug('Raft role changed', {
+        role: event.detail.role,
+        previous: event.detail.previous,
+        term: event.detail.term,
+      })
+    })
+    node.addEventListener('configuration:change', (event) => {
+      if (this.node !== node) return
+      this.onConfigurationChange(event.detail.configuration)
+    })
+    node.addEventListener('snapshot:taken', (event) => {
+      this.logger.debug('snapshot taken', {
+        index: event.detail.snapshot.index,
+        term: event.detail.snapshot.term,
+        bytes: event.detail.snapshot.size,
+      })
+    })
+    node.addEventListener('snapshot:installed', (event) => {
+      this.logger.debug('snapshot from the leader installed', {
+        index: event.detail.snapshot.index,
+        term: event.detail.snapshot.term,
+        pins: this.pinset.count(),
+      })
+    })
     node.addEventListener('node:failed', (event) => {
+      this.failure = event.detail.error
       this.logger.error('Raft stopped after a storage failure; restart the peer', {
         error: event.detail.error.message,
       })
       this.rejectReady(event.detail.error)
       this.dispatch('consensus:failed', { error: event.detail.error })
     })
-    await node.start()
-    this.libp2p.addEventListener('peer:disconnect', this.onPeerDisconnect)
-    this.onConfigurationChange(node.configuration)
-    await this.libp2p.handle(CONSENSUS_RPC_PROTOCOL, this.onRpcStream, { maxInboundStreams: 64 })
-    if (configuration.snapshotInterval > 0) {
-      this.snapshotTimer = setInterval(
-        () => void this.periodicSnapshot(),
-        configuration.snapshotInterval,
-      )
-      this.snapshotTimer.unref?.()
+  }
+
+  /** Issue 13 §3: a damaged newest snapshot means an older pinset for now; say so loudly. */
+  private detectDamagedSnapshot(inspection: SnapshotInspection): void {
+    const damaged = newestDamagedSnapshot(inspection)
+    this.damagedSnapshot = damaged
+    if (damaged === null) return
+    this.logger.error(
+      `the newest snapshot ${damaged.folder} (index ${damaged.index}) is damaged (${damaged.reason}): this peer starts from ${damaged.startsFrom === 0 ? 'its log alone' : `the older snapshot at index ${damaged.startsFrom}`} and serves an older pinset until it has caught up with a leader; it is not ready before then`,
+      { folder: damaged.folder, index: damaged.index, startsFrom: damaged.startsFrom },
+    )
+  }
+
+  /**
+   * At most one line a second; a change held back is logged when the second is over, with the
+   * leader known then, so the last line always tells the present.
+   */
+  private logLeaderChange(leader: string | null, term: number): void {
+    const suppressed = this.leaderLogLimiter.allow('leader')
+    if (suppressed === null) {
+      this.leaderLogTimer ??= setTimeout(() => {
+        this.leaderLogTimer = undefined
+        const node = this.node
+        if (node === undefined || this.shutDown) return
+        this.logLeaderChange(node.leader, node.status().term)
+      }, 1000)
+      this.leaderLogTimer.unref?.()
+      return
     }
-    void this.becomeReady()
+    if (leader === null) {
+      this.logger.info('no leader known: waiting for an election', { term, suppressed })
+    } else {
+      this.logger.info(leader === this.peerId ? 'this peer is the leader' : 'new leader', {
+        leader,
+        term,
+        suppressed,
+      })
+    }
   }
 
   private async becomeReady(): Promise<void> {
     try {
       // For a staging peer, `waitForSync` waits until the leader promotes it: it has caught up.
-      await this.raft().waitForSync({ signal: this.stopController.signal })
+      const node = this.raft()
+      await node.waitForSync({ signal: this.stopController.signal })
+      const damaged = this.damagedSnapshot
+      if (damaged !== null && node.appliedIndex < damaged.index) {
+        // A lone voter is its own leader: its log must still bring it past what it lost.
+        await node.waitForApplied(damaged.index, { signal: this.stopController.signal })
+      }
+      if (damaged !== null) {
+        this.logger.info('caught up past the damaged snapshot', {
+          folder: damaged.folder,
+          index: damaged.index,
+          applied: node.appliedIndex,
+        })
+      }
+      this.observed.withholdVotes = false
       this.readyState = true
       this.logger.info('consensus ready', { peerId: this.peerId, leader: this.node?.leader })
       this.dispatch('ready', { peerId: this.peerId })
@@ -273,10 +515,25 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       }
     }
     for (const peerId of this.knownMembers) {
-      if (!current.has(peerId)) this.dispatch('peer:remove', { peerId })
+      if (!current.has(peerId)) {
+        // A peer catching up replays old history, its own past removal included (a rejoin
+        // after a wipe is a removal then an addition): that is not news to act on.
+        if (peerId === this.peerId && !this.readyState) continue
+        this.dispatch('peer:remove', { peerId })
+      }
     }
     this.knownMembers = members
     this.updateAllowedPeers()
+    if (configuration.staging.includes(this.peerId)) this.sawSelfStaging = true
+    if (
+      this.observed.withholdVotes &&
+      this.sawSelfStaging &&
+      configuration.voters.includes(this.peerId)
+    ) {
+      // Promoted by the leader: its log matched the commit index (see `open`).
+      this.observed.withholdVotes = false
+      this.logger.info('promoted to voter after catching up: this peer votes again')
+    }
     // A peer that sees itself removed shuts down and cleans its Raft state (IPFS Cluster does
     // the same). Only once ready: a peer replaying old history may pass through removals.
     if (
@@ -298,7 +555,118 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
 
   /** A closed connection to the leader makes followers campaign as soon as its lease runs out. */
   private readonly onPeerDisconnect = (event: CustomEvent<PeerId>): void => {
-    this.node?.reportUnreachable(event.detail.toString())
+    const peer = event.detail.toString()
+    if (this.knownMembers.includes(peer)) {
+      this.logger.debug('the connection to a member closed', { peer })
+    }
+    this.node?.reportUnreachable(peer)
+  }
+
+  /** Unreachable members and refused non-members, at most one line per peer and interval. */
+  private readonly onMessageDropped = (event: CustomEvent<MessageDroppedDetail>): void => {
+    const { peer, direction, reason, count } = event.detail
+    if (direction === 'outbound' && reason === 'unreachable') {
+      const suppressed = this.limiter.allow(`unreachable:${peer}`)
+      if (suppressed === null) return
+      this.logger.warn(
+        'cannot reach a member of the cluster: Raft messages to it are dropped (likely causes: it is down, its address changed, a firewall, or a different cluster secret)',
+        { peer, dropped: count, suppressed },
+      )
+    } else if (direction === 'inbound' && reason === 'not-allowed') {
+      const suppressed = this.limiter.allow(`refused:${peer}`)
+      if (suppressed === null) return
+      this.logger.warn(
+        'refused Raft messages from a peer outside the peerset (a removed peer still running, or one that holds the cluster secret but was never added)',
+        { peer, dropped: count, suppressed },
+      )
+    }
+  }
+
+  /**
+   * Runs every second: the leader's bound on non-voting members, and the periodic line of a
+   * peer that is not ready.
+   */
+  private supervise(): void {
+    const node = this.node
+    if (node === undefined || this.shutDown) return
+    const leading = node.role === 'leader'
+    if (leading !== this.wasLeader) {
+      this.reaper.reset()
+      this.wasLeader = leading
+    }
+    if (leading) this.reapNonVoters(node)
+    this.logWaiting()
+  }
+
+  private reapNonVoters(node: RaftNode<ApplyResult>): void {
+    const removals = this.reaper.check(node.configuration, Date.now(), (peerId) =>
+      this.observed.lastHeard(peerId),
+    )
+    for (const removal of removals) {
+      if (this.removing.has(removal.peerId) || this.joining.has(removal.peerId)) continue
+      this.removing.add(removal.peerId)
+      this.logger.warn('removing a member that does not vote', {
+        peerId: removal.peerId,
+        reason: removal.reason,
+      })
+      node
+        .removeServer(removal.peerId, { signal: this.stopController.signal })
+        .catch((error: unknown) => {
+          this.logger.warn('removing a member that does not vote failed; retrying later', {
+            peerId: removal.peerId,
+            error: String(error),
+          })
+        })
+        .finally(() => this.removing.delete(removal.peerId))
+    }
+  }
+
+  private waiting(): Waiting | null {
+    const node = this.node
+    const status = node?.status()
+    if (status === undefined) {
+      return { kind: 'stopped', reason: 'consensus to start' }
+    }
+    return waitingFor({
+      peerId: this.peerId,
+      failure: this.failure,
+      shutDown: this.shutDown,
+      ready: this.readyState,
+      leader: status.leader,
+      term: status.term,
+      configuration: status.configuration,
+      appliedIndex: status.stateMachineIndex,
+      commitIndex: status.commitIndex,
+      lastIndex: status.lastIndex,
+      incomingSnapshot: this.observed.incomingSnapshot,
+      damagedSnapshot: this.damagedSnapshot,
+    })
+  }
+
+  /** Issue 17: a stuck peer says what it waits for, every few seconds while it lasts. */
+  private logWaiting(): void {
+    const waiting = this.waiting()
+    const now = Date.now()
+    if (waiting === null) {
+      if (this.waitingSince !== undefined) this.waitingSince = undefined
+      return
+    }
+    // A wait lasts from the first sighting of its kind (catching up changes its numbers).
+    const kind = waiting.kind
+    if (this.waitingSince === undefined || this.waitingSince.kind !== kind) {
+      this.waitingSince = { kind, since: now }
+      return
+    }
+    if (now - this.waitingSince.since < this.progressLogInterval) return
+    if (now - this.lastWaitingLog < this.progressLogInterval) return
+    this.lastWaitingLog = now
+    const fields = {
+      waitingFor: waiting.reason,
+      seconds: Math.round((now - this.waitingSince.since) / 1000),
+    }
+    const line = `not ready: waiting ${waiting.reason.startsWith('to ') ? '' : 'for '}${waiting.reason}`
+    if (kind === 'catch-up') this.logger.info(line, fields)
+    else this.logger.warn(line, fields)
   }
 
   private updateAllowedPeers(): void {
@@ -451,10 +819,23 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     )
   }
 
-  async addPeer(peerId: string, options?: AbortOptions): Promise<void> {
+  async addPeer(peerId: string, options?: AddPeerOptions): Promise<void> {
     const id = this.parsePeerId(peerId)
-    const index = await this.submit({ kind: 'add-peer', peerId: id }, options)
+    // A peer adding itself knows whether it has state of its own; others are told.
+    const freshState = options?.freshState ?? (id === this.peerId && this.freshState)
+    const index = await this.submit(
+      { kind: 'add-peer', peerId: id, ...(freshState ? { freshState: true } : {}) },
+      options,
+    )
     await this.waitApplied(index, options)
+  }
+
+  /** This peer has no Raft state of its own yet: it started empty and has not caught up. */
+  private get freshState(): boolean {
+    // A peer that bootstrapped a new cluster has state: the configuration it wrote.
+    return (
+      this.staging && this.startedEmpty && !this.readyState && (this.node?.appliedIndex ?? 0) === 0
+    )
   }
 
   async rmPeer(peerId: string, options?: AbortOptions): Promise<void> {
@@ -537,6 +918,8 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       ],
       pins: this.pinset.count(),
       ready: this.readyState,
+      waitingFor: this.waiting()?.reason ?? null,
+      freshState: this.freshState,
       commitLatencies: [...this.latencies],
     }
   }
@@ -562,6 +945,9 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     }
     this.shutDown = true
     clearInterval(this.snapshotTimer)
+    clearInterval(this.supervisionTimer)
+    clearTimeout(this.leaderLogTimer)
+    this.transport.removeEventListener('message:dropped', this.onMessageDropped)
     this.stopController.abort(new ConsensusShutdownError('consensus is shutting down'))
     this.rejectReady(new ConsensusShutdownError('consensus shut down before it was ready'))
     this.libp2p.removeEventListener('peer:disconnect', this.onPeerDisconnect)
@@ -653,7 +1039,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
         leader = await this.leader({ signal })
         const index =
           leader === this.peerId
-            ? await this.execute(request, signal)
+            ? await this.execute(request, signal, this.peerId)
             : await this.forward(leader, request, signal)
         this.recordLatency(performance.now() - started)
         return index
@@ -714,8 +1100,8 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       this.latencies.splice(0, this.latencies.length - latencyWindow)
   }
 
-  /** Runs `request` on this node, which believes it is the leader. */
-  private async execute(request: RpcRequest, signal: AbortSignal): Promise<number> {
+  /** Runs `request` (sent by `from`) on this node, which believes it is the leader. */
+  private async execute(request: RpcRequest, signal: AbortSignal, from: string): Promise<number> {
     const node = this.raft()
     switch (request.kind) {
       case 'log': {
@@ -727,12 +1113,9 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
         }
         return node.appliedIndex
       }
-      case 'add-peer': {
-        this.joining.add(request.peerId)
-        this.updateAllowedPeers()
-        await node.addVoter(request.peerId, { signal })
+      case 'add-peer':
+        await this.admit(node, request.peerId, request.freshState === true, from, signal)
         return node.appliedIndex
-      }
       case 'rm-peer': {
         try {
           await node.removeServer(request.peerId, { signal })
@@ -749,8 +1132,70 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     }
   }
 
+  /**
+   * The leader's side of a join: admission (allow-list, one at a time), a warning naming the
+   * peer and its addresses, then the change. A member that lost its state is removed and added
+   * again: only that resets the leader's record of what it holds (otherwise the leader keeps
+   * probing above what the wiped peer has and never sends it a snapshot), and it rejoins as
+   * staging, outside the quorum until it has caught up (see `open` on why it must not vote).
+   * Removing it first costs no availability: without its log it could not help a quorum anyway.
+   */
+  private async admit(
+    node: RaftNode<ApplyResult>,
+    peerId: string,
+    freshState: boolean,
+    from: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const decision = admitJoin({
+      peerId,
+      freshState,
+      configuration: node.configuration,
+      joining: this.joining,
+      allowList: this.configuration.joinAllowList,
+    })
+    if (decision.kind === 'member') return
+    this.joining.add(peerId)
+    this.updateAllowedPeers()
+    try {
+      const addresses = await this.addressesOf(peerId)
+      if (decision.kind === 'rejoin') {
+        this.logger.warn(
+          'a member without Raft state is rejoining: removing it and adding it again as staging',
+          { peerId, addresses, requestedBy: from },
+        )
+        await node.removeServer(peerId, { signal })
+      } else {
+        this.logger.warn('a peer is joining the cluster', { peerId, addresses, requestedBy: from })
+      }
+      await node.addVoter(peerId, { signal })
+      this.logger.debug('join in force: the peer catches up as staging', { peerId })
+    } finally {
+      this.joining.delete(peerId)
+      this.updateAllowedPeers()
+    }
+  }
+
+  /** The addresses this peer knows for `peerId`: its open connections, else the peer store. */
+  private async addressesOf(peerId: string): Promise<string[]> {
+    try {
+      const id = peerIdFromString(peerId)
+      const connected = this.libp2p.getConnections(id).map((connection) => connection.remoteAddr)
+      if (connected.length > 0) return connected.map((address) => address.toString())
+      const known = await this.libp2p.peerStore.get(id)
+      return known.addresses.map((address) => address.multiaddr.toString())
+    } catch {
+      return []
+    }
+  }
+
   /** Sends `request` to the leader over the consensus RPC protocol. */
   private async forward(leader: string, request: RpcRequest, signal: AbortSignal): Promise<number> {
+    this.logger.debug('forwarding to the leader', {
+      leader,
+      kind: request.kind,
+      ...(request.kind === 'log' ? {} : { peerId: request.peerId }),
+    })
     let stream: Stream
     try {
       stream = await this.libp2p.dialProtocol(peerIdFromString(leader), CONSENSUS_RPC_PROTOCOL, {
@@ -773,6 +1218,12 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     const error = new Error(response.message)
     error.name = response.errorName
     if (response.errorName === 'LastPeerError') throw new LastPeerError(response.message)
+    if (response.errorName === 'JoinNotAllowedError') {
+      throw new JoinNotAllowedError(response.message)
+    }
+    if (response.errorName === 'JoinInProgressError') {
+      throw new JoinInProgressError(response.message)
+    }
     if (
       response.errorName === 'OperationRejectedError' ||
       response.errorName === 'ConfigurationChangeError'
@@ -810,7 +1261,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
           leader: node.leader,
         }
       } else {
-        response = { ok: true, index: await this.execute(request, signal) }
+        response = { ok: true, index: await this.execute(request, signal, remote) }
       }
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error))

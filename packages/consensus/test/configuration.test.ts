@@ -10,7 +10,7 @@ import {
 const folder = { dataFolder: '/tmp/raft' }
 
 describe('consensus.raft configuration', () => {
-  it("has IPFS Cluster's keys and defaults", () => {
+  it("has IPFS Cluster's keys and defaults, plus pinraft's bounds on joins", () => {
     expect(defaultRaftConfiguration()).toEqual({
       init_peerset: [],
       wait_for_leader_timeout: '15s',
@@ -27,11 +27,21 @@ describe('consensus.raft configuration', () => {
       snapshot_threshold: 8192,
       leader_lease_timeout: '500ms',
       leave_on_shutdown: false,
+      join_allow_list: [],
+      staging_timeout: '10m0s',
+      non_voter_timeout: '30s',
     })
     const resolved = resolveRaftConfiguration(undefined, folder)
     expect(resolved.waitForLeaderTimeout).toBe(15_000)
     expect(resolved.snapshotInterval).toBe(120_000)
     expect(resolved.dataFolder).toBe('/tmp/raft')
+    expect(resolved.joinAllowList).toEqual([])
+    expect(resolved.stagingTimeout).toBe(600_000)
+    expect(resolved.nonVoterTimeout).toBe(30_000)
+    const allowed = '12D3KooWGRUVh2aPhWFXCbFBcDPNgqnGhDUxhDbTNmTW3PUy9Z2X'
+    expect(
+      resolveRaftConfiguration({ join_allow_list: [allowed, allowed] }, folder).joinAllowList,
+    ).toEqual([allowed])
   })
 
   it('maps hashicorp timings onto raft-core ticks', () => {
@@ -60,6 +70,10 @@ describe('consensus.raft configuration', () => {
     [{ init_peerset: ['', 'x'] }, 'init_peerset', /list of peer ID strings/],
     [{ leave_on_shutdown: 'yes' }, 'leave_on_shutdown', /true or false/],
     [{ snapshot_treshold: 5 }, 'snapshot_treshold', /not a known key/],
+    [{ join_allow_list: ['not-a-peer'] }, 'join_allow_list', /list of peer IDs/],
+    [{ join_allow_list: 'anyone' }, 'join_allow_list', /list of peer IDs/],
+    [{ staging_timeout: '10ms' }, 'staging_timeout', /must be from 1s/],
+    [{ non_voter_timeout: '1s' }, 'non_voter_timeout', /at least twice heartbeat_timeout/],
   ])('refuses %j with an error naming %s', (json, key, message) => {
     let caught: unknown
     try {

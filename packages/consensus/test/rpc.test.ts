@@ -21,12 +21,20 @@ describe('consensus RPC', () => {
       kind: 'rm-peer',
       peerId: 'x',
     })
+    // A join that says it has no state carries the flag; the old encoding is unchanged.
+    expect(
+      decodeRequest(encodeRequest({ kind: 'add-peer', peerId: 'x', freshState: true })),
+    ).toEqual({ kind: 'add-peer', peerId: 'x', freshState: true })
+    expect(new TextDecoder().decode(encodeRequest({ kind: 'add-peer', peerId: 'x' }))).toBe(
+      '{"kind":"add-peer","peerId":"x"}',
+    )
     const bad = [
       new Uint8Array([0xff, 0xfe]),
       new TextEncoder().encode('[]'),
       new TextEncoder().encode('{"kind":"drop-table"}'),
       new TextEncoder().encode('{"kind":"add-peer","peerId":""}'),
       new TextEncoder().encode('{"kind":"log","operation":""}'),
+      new TextEncoder().encode('{"kind":"add-peer","peerId":"x","freshState":"yes"}'),
     ]
     for (const bytes of bad) {
       expect(() => decodeRequest(bytes)).toThrow(/malformed consensus RPC request/)

@@ -2,7 +2,7 @@
  * Synced appends of 100-byte entries, for 1 writer and for 64 concurrent writers (group
  * commit), next to the raw fsync/fdatasync rate of the same disk measured in the same run.
  *
- *   pnpm --filter @pinraft/raft-level bench [-- --rounds 5 --slice 0.6 --directory /path/on/the/disk]
+ *   pnpm --filter @pinraft/raft-level bench [--rounds 5 --slice 0.6 --directory /path/on/the/disk]
  */
 import { closeSync, fdatasyncSync, fsyncSync, openSync, writeSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'

@@ -1,3 +1,3 @@
 /** What an operator can do about a damaged store; every corruption error ends with it. */
 export const restoreAdvice =
-  "restore the folder from a backup, or remove this peer's data and let the peer rejoin the cluster so that the leader sends it a snapshot"
+  "the folder is left as it was, for inspection. Restore the peer's Raft folder from a backup, or move it away (`pinraft state cleanup`) and rejoin the cluster (`pinraft daemon --bootstrap <peer multiaddress>`) so that the leader sends this peer a snapshot"

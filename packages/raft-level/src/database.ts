@@ -1,27 +1,39 @@
-import { readFile, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import type { Logger } from '@pinraft/raft-core'
+import { spawn } from 'node:child_process'
+import { readdir, rm } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { HardState, Logger } from '@pinraft/raft-core'
 import { StorageCorruptError, StorageFailedError } from '@pinraft/raft-core'
 import type { BatchOperation } from 'level'
 import { Level } from 'level'
 import { restoreAdvice } from './advice.ts'
+import {
+  DurableRecord,
+  type DurableSummary,
+  describeSummary,
+  durableRecordName,
+  type RecordReading,
+  readDurableRecord,
+  sameState,
+  syncFolder,
+} from './durable-record.ts'
 import {
   StorageClosedError,
   StorageLockedError,
   StorageOpenError,
   StorageVersionError,
 } from './errors.ts'
-import { formatKey } from './keys.ts'
-
-/** The on-disk format this release writes and reads. Raise it with a migration in `open`. */
-export const formatVersion = 1
-
-/**
- * Written beside the LevelDB files when LevelDB reports that it dropped damaged records while
- * recovering. LevelDB rewrites its files during recovery, so without this marker the next open
- * would succeed and the loss would go unnoticed.
- */
-export const corruptionMarkerName = 'CORRUPTED.txt'
+import { formatKey, sequenceKey } from './keys.ts'
+import { makeProbeCopy } from './probe-copy.ts'
+import {
+  describeError,
+  encodeFormat,
+  encodeSequence,
+  formatVersion,
+  inspectLevel,
+  type LevelContents,
+  openError,
+} from './store-inspection.ts'
 
 export type LevelInstance = Level<Uint8Array, Uint8Array>
 
@@ -29,8 +41,22 @@ export type WriteOperation =
   | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
   | { readonly type: 'del'; readonly key: Uint8Array }
 
+/** What a write changes in the durable summary: the hard state, the log's bounds, or both. */
+export interface SummaryChange {
+  readonly hardState?: HardState
+  readonly bounds?: { readonly first: number; readonly last: number }
+}
+
+export interface RaftDatabaseOptions {
+  /** LevelDB's write buffer in bytes (LevelDB's default, 4 MiB, if undefined). */
+  readonly writeBufferSize?: number | undefined
+  /** Check the copy in a child process (default) or in this one (see `RaftStorageInit`). */
+  readonly checkInChildProcess?: boolean | undefined
+}
+
 interface PendingWrite {
   readonly operations: readonly WriteOperation[]
+  readonly change: SummaryChange
   readonly bytes: number
   resolve(): void
   reject(error: Error): void
@@ -40,11 +66,18 @@ interface PendingWrite {
 // that takes seconds to write; the next batch follows at once.
 const maxGroupBytes = 8 * 1024 * 1024
 
+const initialSummary: DurableSummary = { sequence: 0, hardState: undefined, first: 0, last: 0 }
+
+// LevelDB's lock does not stop a second open in the same process before the probe copy is made
+// (and closing the copy's LOCK would drop this process's lock on the original): so this does.
+const openLocations = new Set<string>()
+
 /**
  * The LevelDB database shared by the log and stable stores, and its single writer.
  *
  * Group commit: writes queue while a synced batch is in flight; the next batch takes all of them,
- * in call order, and each caller resolves only once the batch holding its operations is synced.
+ * in call order, and each caller resolves only once the batch holding its operations is synced
+ * and the durable record (see durable-record.ts) says so.
  *
  * Fail-stop: once a batch fails, every queued and later write is rejected with a
  * `StorageFailedError`. LevelDB may report success for a synced write issued after a failed one
@@ -53,46 +86,61 @@ const maxGroupBytes = 8 * 1024 * 1024
 export class RaftDatabase {
   readonly location: string
   readonly level: LevelInstance
+  /** The durable record file beside the LevelDB folder. */
+  readonly recordPath: string
+  readonly #record: DurableRecord
+  // What is synced in LevelDB and in the record.
+  #summary: DurableSummary
   #queue: PendingWrite[] = []
   #flushing: Promise<void> | undefined
   #failure: StorageFailedError | undefined
   #closed = false
 
-  private constructor(location: string, level: LevelInstance) {
+  private constructor(
+    location: string,
+    level: LevelInstance,
+    record: DurableRecord,
+    summary: DurableSummary,
+  ) {
     this.location = location
     this.level = level
+    this.recordPath = record.path
+    this.#record = record
+    this.#summary = summary
   }
 
   /**
-   * Opens (creating if needed) the database in `location`, checking its lock, its format
-   * version and LevelDB's own recovery report. Every problem is an error that names the folder.
+   * Opens (creating if needed) the database in `location`, with its durable record beside it.
+   *
+   * Everything is checked on a hard-linked copy of the folder first (LevelDB rewrites what it
+   * recovers, so a damaged store must not reach it): LevelDB's recovery report, the format, every
+   * entry's checksum, and the sequence number and contents against the durable record. Only then
+   * is the folder itself opened. A problem is an error naming the folder, and leaves every byte
+   * of it as it was.
    */
-  static async open(location: string, logger: Logger): Promise<RaftDatabase> {
-    const marker = join(location, corruptionMarkerName)
-    const markerText = await readFile(marker, 'utf8').catch(() => undefined)
-    if (markerText !== undefined) {
-      throw new StorageCorruptError(
-        `the Raft store in ${location} was found damaged earlier and may have lost acknowledged entries (details in ${marker}). Do not use it: ${restoreAdvice}. Deleting ${marker} accepts the loss and lets the store open again`,
+  static async open(
+    location: string,
+    logger: Logger,
+    options: RaftDatabaseOptions = {},
+  ): Promise<RaftDatabase> {
+    const key = resolve(location)
+    if (openLocations.has(key)) {
+      throw new StorageLockedError(
+        `the Raft store in ${location} is already open in this process; close it first, or give this store its own folder`,
       )
     }
-    const level: LevelInstance = new Level(location, {
-      keyEncoding: 'view',
-      valueEncoding: 'view',
-    })
+    openLocations.add(key)
     try {
-      await level.open()
+      return await RaftDatabase.#openChecked(location, logger, options)
     } catch (error) {
-      throw openError(location, error)
-    }
-    const database = new RaftDatabase(location, level)
-    try {
-      await database.#checkRecovery(marker)
-      await database.#checkFormat(logger)
-    } catch (error) {
-      await level.close().catch(() => {})
+      openLocations.delete(key)
       throw error
     }
-    return database
+  }
+
+  /** The log's bounds when the database was opened. */
+  get openedBounds(): { readonly first: number; readonly last: number } {
+    return { first: this.#summary.first, last: this.#summary.last }
   }
 
   /** The error that made this handle fail-stop, if any. */
@@ -108,8 +156,11 @@ export class RaftDatabase {
     if (this.#failure !== undefined) throw this.#failure
   }
 
-  /** Writes `operations` atomically and durably (group commit, see the class comment). */
-  write(operations: readonly WriteOperation[]): Promise<void> {
+  /**
+   * Writes `operations` atomically and durably (group commit, see the class comment); `change`
+   * says what they do to the hard state and the log's bounds, for the durable record.
+   */
+  write(operations: readonly WriteOperation[], change: SummaryChange): Promise<void> {
     try {
       this.checkWritable()
     } catch (error) {
@@ -121,7 +172,7 @@ export class RaftDatabase {
         operation.key.byteLength + (operation.type === 'put' ? operation.value.byteLength : 0)
     }
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ operations, bytes, resolve, reject })
+      this.#queue.push({ operations, change, bytes, resolve, reject })
       this.#flushing ??= this.#flush()
     })
   }
@@ -137,124 +188,293 @@ export class RaftDatabase {
         take++
       }
       const group = this.#queue.splice(0, take)
+      let summary: DurableSummary = { ...this.#summary, sequence: this.#summary.sequence + 1 }
+      for (const { change } of group) {
+        if (change.hardState !== undefined) summary = { ...summary, hardState: change.hardState }
+        if (change.bounds !== undefined) summary = { ...summary, ...change.bounds }
+      }
+      const operations = [
+        ...group.flatMap((pending) => pending.operations),
+        { type: 'put', key: sequenceKey, value: encodeSequence(summary.sequence) },
+      ] as BatchOperation<LevelInstance, Uint8Array, Uint8Array>[]
+      let doing = 'a synced write to LevelDB'
       try {
-        await this.level.batch(
-          group.flatMap((pending) => pending.operations) as BatchOperation<
-            LevelInstance,
-            Uint8Array,
-            Uint8Array
-          >[],
-          { sync: true },
-        )
+        await this.level.batch(operations, { sync: true })
+        // After LevelDB's sync and before anyone is acknowledged: a record never runs ahead of
+        // what LevelDB synced, and LevelDB is at most this one batch ahead of the record.
+        doing = `syncing the durable record ${this.recordPath}`
+        await this.#record.write(summary)
       } catch (error) {
         this.#failure = new StorageFailedError(
-          `a synced write to the Raft store in ${this.location} failed (${describe(error)}). The store refuses every further write, and writes not yet acknowledged are lost; fix the cause (a full or failing disk?) and restart the process so that it reopens the store`,
+          `${doing} of the Raft store in ${this.location} failed (${describeError(error)}). The store refuses every further write, and writes not yet acknowledged are lost; fix the cause (a full or failing disk?) and restart the process so that it reopens the store`,
           { cause: error },
         )
         for (const pending of [...group, ...this.#queue.splice(0)]) pending.reject(this.#failure)
         break
       }
+      this.#summary = summary
       for (const pending of group) pending.resolve()
     }
     this.#flushing = undefined
   }
 
-  /** Waits for writes in flight, then closes LevelDB. Later writes reject. */
+  /** Waits for writes in flight, then closes LevelDB and the record. Later writes reject. */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.#flushing
-    await this.level.close()
+    try {
+      await this.#flushing
+      await this.level.close()
+      await this.#record.close()
+    } finally {
+      openLocations.delete(resolve(this.location))
+    }
   }
 
-  async #checkRecovery(marker: string): Promise<void> {
-    // LevelDB (without paranoid checks, which classic-level does not expose) skips log records
-    // with a bad checksum during recovery and only reports it in its info log, which it starts
-    // afresh on every open.
-    const info = await readFile(join(this.location, 'LOG'), 'utf8').catch(() => '')
-    const damage = info.split('\n').filter((line) => /corrupt|dropping/i.test(line))
-    if (damage.length === 0) return
-    const report = [
-      `LevelDB reported damage while opening ${this.location}; the records it skipped may hold acknowledged Raft entries.`,
-      ...damage,
-      '',
-    ].join('\n')
-    await writeFile(marker, report, { flag: 'wx' }).catch(async () => {
-      await rm(marker, { force: true })
-      await writeFile(marker, report)
+  /** `open` once the folder is known not to be open in this process. */
+  static async #openChecked(
+    location: string,
+    logger: Logger,
+    options: RaftDatabaseOptions,
+  ): Promise<RaftDatabase> {
+    const recordPath = join(dirname(location), durableRecordName)
+    const record = await readDurableRecord(recordPath)
+    const files: string[] = await readdir(location).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return []
+      throw new StorageOpenError(
+        `could not read the Raft store folder ${location} (${error.message}); check its permissions`,
+        { cause: error },
+      )
     })
-    throw new StorageCorruptError(
-      `LevelDB found damaged records in ${this.location} and skipped them (${damage[0]!.trim()}); acknowledged entries may be lost, so the store will not open. To go on, ${restoreAdvice}; the details are in ${marker}`,
-    )
-  }
-
-  async #checkFormat(logger: Logger): Promise<void> {
-    const stored = await this.level.get(formatKey)
-    if (stored === undefined) {
-      for await (const _ of this.level.keys({ limit: 1 })) {
+    let probed: LevelContents = { kind: 'empty' }
+    if (files.length > 0) {
+      if (!files.includes('CURRENT')) {
         throw new StorageCorruptError(
-          `${this.location} holds LevelDB data but no raft-level format version: it is not a raft-level store, or it is damaged. Point the store at an empty folder or at a raft-level store`,
+          `${location} holds files but no LevelDB CURRENT file: it is damaged or not a LevelDB folder; ${restoreAdvice}`,
         )
       }
-      await this.level.put(formatKey, encodeFormat(formatVersion), { sync: true })
-      logger.info('created a new Raft store', { location: this.location, formatVersion })
-      return
+      probed = await probe(location, options)
     }
-    const version = decodeFormat(stored)
-    if (version === undefined) {
-      throw new StorageCorruptError(
-        `the format version record in ${this.location} is damaged; ${restoreAdvice}`,
-      )
+    const decision = reconcile(location, recordPath, record, probed)
+
+    const level = new Level<Uint8Array, Uint8Array>(location, levelOptions(options))
+    try {
+      await level.open()
+    } catch (error) {
+      throw openError(location, error)
     }
-    if (version > formatVersion) {
-      throw new StorageVersionError(
-        `the Raft store in ${this.location} has format ${version}, written by a newer release; this release reads format ${formatVersion}. Run the newer release (downgrades are not supported)`,
-      )
+    let handle: DurableRecord | undefined
+    try {
+      const contents = await inspectLevel(level, location, location, { verifyEntries: false })
+      if (!sameContents(contents, probed)) {
+        throw new StorageCorruptError(
+          `the Raft store in ${location} changed while it was being opened (another process?); ${restoreAdvice}`,
+        )
+      }
+      if (contents.kind === 'empty') {
+        handle =
+          record.kind === 'missing'
+            ? await DurableRecord.create(recordPath, initialSummary)
+            : await DurableRecord.open(recordPath)
+        await level.batch(
+          [
+            { type: 'put', key: formatKey, value: encodeFormat(formatVersion) },
+            { type: 'put', key: sequenceKey, value: encodeSequence(0) },
+          ],
+          { sync: true },
+        )
+        // LevelDB syncs neither its new folder nor its files' entries in it: without this, a
+        // power cut could take the new store's folder while its record survives.
+        await syncFolder(location)
+        await syncFolder(dirname(location))
+        logger.info('created a new Raft store', { location, formatVersion })
+        return new RaftDatabase(location, level, handle, initialSummary)
+      }
+      handle = await DurableRecord.open(recordPath)
+      if (decision === 'ahead') {
+        // The last batch was synced but the process stopped before its record was: it was never
+        // acknowledged, and it is kept. The record catches up before any new batch.
+        await handle.write(contents.summary)
+        logger.info('the last write was synced but not acknowledged before the peer stopped', {
+          location,
+          sequence: contents.summary.sequence,
+        })
+      }
+      return new RaftDatabase(location, level, handle, contents.summary)
+    } catch (error) {
+      await handle?.close().catch(() => {})
+      await level.close().catch(() => {})
+      throw error
     }
-    // Format 1 is the first; a later release migrates older formats here.
   }
 }
 
-function encodeFormat(version: number): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ format: version }))
-}
-
-function decodeFormat(value: Uint8Array): number | undefined {
+/**
+ * Opens a hard-linked copy of `location` and checks it completely, in a child process; the copy
+ * is removed again. LevelDB may rewrite the copy as it likes: the original is untouched (see
+ * probe-copy.ts). The child stands between LevelDB and the peer because LevelDB aborts the
+ * whole process on some damaged tables (an assertion in its key decoding).
+ */
+async function probe(location: string, options: RaftDatabaseOptions): Promise<LevelContents> {
+  const copy = `${location}.probe`
   try {
-    const parsed: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(value))
-    if (typeof parsed !== 'object' || parsed === null) return undefined
-    const version = (parsed as { format?: unknown }).format
-    return Number.isSafeInteger(version) && (version as number) >= 1
-      ? (version as number)
-      : undefined
-  } catch {
-    return undefined
+    try {
+      await makeProbeCopy(location, copy)
+    } catch (error) {
+      throw new StorageOpenError(
+        `could not make the copy ${copy} to check the Raft store on (${describeError(error)}); check that ${dirname(location)} is writable and the disk is not full`,
+        { cause: error },
+      )
+    }
+    if (options.checkInChildProcess === false) {
+      const level = new Level<Uint8Array, Uint8Array>(copy, levelOptions(options))
+      try {
+        await level.open()
+      } catch (error) {
+        throw openError(location, error, copy)
+      }
+      try {
+        return await inspectLevel(level, location, copy, { verifyEntries: true })
+      } finally {
+        await level.close().catch(() => {})
+      }
+    }
+    const { code, signal, stdout, stderr } = await runProbeChild([
+      copy,
+      location,
+      options.writeBufferSize === undefined ? '' : String(options.writeBufferSize),
+    ])
+    const line = stdout.split('\n').find((text) => text.startsWith('{'))
+    const reply =
+      line === undefined
+        ? undefined
+        : (JSON.parse(line) as {
+            contents?: LevelContents
+            error?: { name: string; message: string }
+          })
+    if (reply?.contents !== undefined) return reply.contents
+    if (reply?.error !== undefined) throw rebuildError(reply.error)
+    const detail = stderr.trim().split('\n').slice(-3).join(' ').replaceAll(copy, location)
+    throw new StorageCorruptError(
+      `LevelDB crashed (${signal ?? `exit code ${code}`}: ${detail || 'no message'}) while reading a copy of the Raft store in ${location}: one of its files is damaged; ${restoreAdvice}`,
+    )
+  } finally {
+    await rm(copy, { recursive: true, force: true }).catch(() => {})
   }
 }
 
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error)
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ''
-  return `${error.message}${cause}`
+const probeChild = fileURLToPath(
+  new URL(
+    import.meta.url.endsWith('.ts') ? './probe-child.ts' : './probe-child.js',
+    import.meta.url,
+  ),
+)
+
+function runProbeChild(
+  args: readonly string[],
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  // From sources (tests, benchmarks), the child resolves workspace packages the same way.
+  const conditions = import.meta.url.endsWith('.ts') ? ['--conditions=@pinraft/source'] : []
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...conditions, '--no-warnings', probeChild, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      stdout += text
+    })
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text
+    })
+    child.on('error', (error) =>
+      reject(
+        new StorageOpenError(
+          `could not start the process that checks the Raft store (${error.message})`,
+          { cause: error },
+        ),
+      ),
+    )
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+  })
 }
 
-function openError(location: string, error: unknown): Error {
-  const code = (error as { cause?: { code?: unknown } }).cause?.code
-  const text = describe(error)
-  if (code === 'LEVEL_LOCKED') {
-    return new StorageLockedError(
-      `the Raft store in ${location} is locked by another process (or already open in this one): ${text}. Stop the other peer using this folder, or give this one its own folder`,
-      { cause: error },
+/** The child's error as the class it had (names are stable, see errors.ts). */
+function rebuildError({ name, message }: { name: string; message: string }): Error {
+  switch (name) {
+    case 'StorageCorruptError':
+      return new StorageCorruptError(message)
+    case 'StorageVersionError':
+      return new StorageVersionError(message)
+    case 'StorageLockedError':
+      return new StorageLockedError(message)
+    default:
+      return new StorageOpenError(message)
+  }
+}
+
+/**
+ * Compares what LevelDB returns with the durable record. LevelDB may be one batch ahead (synced,
+ * then the process stopped before the record was); anything else that differs means LevelDB
+ * lost acknowledged writes, or the record is not this store's.
+ */
+function reconcile(
+  location: string,
+  recordPath: string,
+  record: RecordReading,
+  contents: LevelContents,
+): 'initialize' | 'current' | 'ahead' {
+  const corrupt = (what: string) =>
+    new StorageCorruptError(`the Raft store in ${location} ${what}; ${restoreAdvice}`)
+  if (record.kind === 'damaged') {
+    throw corrupt(
+      `cannot be checked: its durable record ${recordPath} is damaged (${record.reason})`,
     )
   }
-  if (code === 'LEVEL_CORRUPTION') {
-    return new StorageCorruptError(
-      `LevelDB reports the Raft store in ${location} as damaged (${text}); ${restoreAdvice}`,
-      { cause: error },
+  if (contents.kind === 'empty') {
+    if (
+      record.kind === 'valid' &&
+      !(record.summary.sequence === 0 && sameState(record.summary, initialSummary))
+    ) {
+      throw corrupt(
+        `is empty or missing, but its durable record ${recordPath} says it held ${describeSummary(record.summary)}`,
+      )
+    }
+    return 'initialize'
+  }
+  if (record.kind === 'missing') {
+    throw corrupt(
+      `has no durable record ${recordPath}, so nothing shows that LevelDB returned every acknowledged write (LevelDB has ${describeSummary(contents.summary)})`,
     )
   }
-  return new StorageOpenError(
-    `could not open the Raft store in ${location} (${text}); check that the folder exists, is writable and the disk is not full`,
-    { cause: error },
+  const found = contents.summary
+  const expected = record.summary
+  if (found.sequence === expected.sequence) {
+    if (sameState(found, expected)) return 'current'
+    throw corrupt(
+      `does not hold what its durable record ${recordPath} says: LevelDB returns ${describeSummary(found)}, the record says ${describeSummary(expected)}`,
+    )
+  }
+  if (found.sequence === expected.sequence + 1) return 'ahead'
+  if (found.sequence < expected.sequence) {
+    throw corrupt(
+      `lost acknowledged writes (a cut or lost LevelDB write-ahead log, or a damaged table): LevelDB returns ${describeSummary(found)}, but ${describeSummary(expected)} was acknowledged, as its durable record ${recordPath} shows. The peer could vote twice in a term or forget entries it acknowledged`,
+    )
+  }
+  throw corrupt(
+    `has a durable record ${recordPath} older than its LevelDB data (LevelDB returns ${describeSummary(found)}, the record says ${describeSummary(expected)}): the record was damaged, or restored or copied apart from the folder`,
   )
+}
+
+function levelOptions(options: RaftDatabaseOptions) {
+  return {
+    keyEncoding: 'view',
+    valueEncoding: 'view',
+    ...(options.writeBufferSize === undefined ? {} : { writeBufferSize: options.writeBufferSize }),
+  } as const
+}
+
+function sameContents(a: LevelContents, b: LevelContents): boolean {
+  if (a.kind === 'empty' || b.kind === 'empty') return a.kind === b.kind
+  return a.summary.sequence === b.summary.sequence && sameState(a.summary, b.summary)
 }

@@ -11,6 +11,8 @@ const encoder = new TextEncoder()
 
 /** The format version of the whole store (see `formatVersion` in database.ts). */
 export const formatKey = Uint8Array.of(META, ...encoder.encode('format'))
+/** The sequence number of the last batch, matched against the durable record on open. */
+export const sequenceKey = Uint8Array.of(META, ...encoder.encode('sequence'))
 export const hardStateKey = Uint8Array.of(STABLE, ...encoder.encode('hard-state'))
 
 /** The lowest and one past the highest possible log key, for ranges over the whole log. */

@@ -1,14 +1,8 @@
 import type { AbortOptions, Entry, LogStore } from '@pinraft/raft-core'
-import {
-  AbortedError,
-  checkLogAppend,
-  LogRangeError,
-  StorageCorruptError,
-} from '@pinraft/raft-core'
-import { restoreAdvice } from './advice.ts'
+import { AbortedError, checkLogAppend, LogRangeError } from '@pinraft/raft-core'
 import type { RaftDatabase, WriteOperation } from './database.ts'
 import { decodeEntry, encodeEntry } from './entry-codec.ts'
-import { indexOfLogKey, logKey, logKeysEnd, logKeysStart } from './keys.ts'
+import { indexOfLogKey, logKey } from './keys.ts'
 
 interface Bounds {
   readonly first: number
@@ -38,36 +32,9 @@ export class LevelLogStore implements LogStore {
     this.#accepted = bounds
   }
 
-  /** Opens the log in `database`, checking that its entries are contiguous. */
-  static async open(database: RaftDatabase): Promise<LevelLogStore> {
-    let first = 0
-    let last = 0
-    let count = 0
-    try {
-      for await (const key of database.level.keys({ gte: logKeysStart, lt: logKeysEnd })) {
-        const index = indexOfLogKey(key)
-        if (index === undefined) {
-          throw new StorageCorruptError(
-            `the Raft log in ${database.location} holds a key that is not a log index; ${restoreAdvice}`,
-          )
-        }
-        if (count === 0) first = index
-        last = index
-        count++
-      }
-    } catch (error) {
-      if (error instanceof StorageCorruptError) throw error
-      throw new StorageCorruptError(
-        `could not read the Raft log in ${database.location} (${(error as Error).message}); ${restoreAdvice}`,
-        { cause: error },
-      )
-    }
-    if (count !== 0 && count !== last - first + 1) {
-      throw new StorageCorruptError(
-        `the Raft log in ${database.location} has holes: it runs from ${first} to ${last} but holds ${count} entries instead of ${last - first + 1}; ${restoreAdvice}`,
-      )
-    }
-    return new LevelLogStore(database, { first, last })
+  /** The log in `database`, whose bounds `RaftDatabase.open` checked. */
+  static open(database: RaftDatabase): LevelLogStore {
+    return new LevelLogStore(database, database.openedBounds)
   }
 
   async firstIndex(options?: AbortOptions): Promise<number> {
@@ -165,7 +132,7 @@ export class LevelLogStore implements LogStore {
     const change = plan(this.#accepted)
     if (change === undefined) return
     this.#accepted = change.bounds
-    await this.#database.write(change.operations)
+    await this.#database.write(change.operations, { bounds: change.bounds })
     this.#durable = change.bounds
   }
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import type {
   AbortOptions,
   Logger,
@@ -18,6 +18,7 @@ import {
   SnapshotCorruptError,
   SnapshotNotFoundError,
   StorageFailedError,
+  TypedEventTarget,
 } from '@pinraft/raft-core'
 import { StorageClosedError } from './errors.ts'
 import { warningLogger } from './logger.ts'
@@ -43,6 +44,15 @@ export interface FileSnapshotStoreInit {
 export interface InvalidSnapshot {
   readonly folder: string
   readonly reason: string
+  /** The index and term the folder's name claims, when it is named `<term>-<index>-<id>`. */
+  readonly index?: number
+  readonly term?: number
+}
+
+/** An invalid folder that claims to be newer than every snapshot the store lists. */
+export interface DamagedSnapshot extends InvalidSnapshot {
+  readonly index: number
+  readonly term: number
 }
 
 export interface SnapshotInspection {
@@ -50,6 +60,17 @@ export interface SnapshotInspection {
   readonly valid: StoredSnapshot[]
   /** Folders skipped when the store opened or when reading found them damaged. */
   readonly invalid: InvalidSnapshot[]
+  /** What `newerDamaged` returns. */
+  readonly newerDamaged: DamagedSnapshot[]
+}
+
+export interface FileSnapshotStoreEvents {
+  /**
+   * A folder was found unusable: on open (before anyone could listen; see `newerDamaged`) or
+   * while a snapshot was being read. `newest` is true when it claims to be newer than every
+   * snapshot still listed: the state restored from this store is then older than the peer's.
+   */
+  'snapshot:damaged': InvalidSnapshot & { readonly newest: boolean }
 }
 
 interface Published {
@@ -79,7 +100,10 @@ const whatToDoWithFolder =
  * Fail-stop: after a write or sync error, `create` and every sink reject with a
  * `StorageFailedError` until the store is reopened. One process per directory.
  */
-export class FileSnapshotStore implements SnapshotStore {
+export class FileSnapshotStore
+  extends TypedEventTarget<FileSnapshotStoreEvents>
+  implements SnapshotStore
+{
   readonly directory: string
   readonly #retain: number
   readonly #logger: Logger
@@ -92,6 +116,7 @@ export class FileSnapshotStore implements SnapshotStore {
   #closed = false
 
   private constructor(init: FileSnapshotStoreInit) {
+    super()
     const retain = init.retain ?? 5
     if (!Number.isSafeInteger(retain) || retain < 1) {
       throw new InvalidOptionError(`retain must be an integer of at least 1, got ${String(retain)}`)
@@ -105,6 +130,7 @@ export class FileSnapshotStore implements SnapshotStore {
   static async open(init: FileSnapshotStoreInit): Promise<FileSnapshotStore> {
     const store = new FileSnapshotStore(init)
     await mkdir(store.directory, { recursive: true })
+    const invalid: Array<[folder: string, reason: string]> = []
     for (const item of await readdir(store.directory, { withFileTypes: true })) {
       const folder = join(store.directory, item.name)
       if (item.name.endsWith(temporarySuffix)) {
@@ -116,12 +142,14 @@ export class FileSnapshotStore implements SnapshotStore {
         ? await verifyFolder(folder, item.name)
         : { reason: 'a file, not a snapshot folder' }
       if ('reason' in result) {
-        store.#reportInvalid(folder, result.reason)
+        invalid.push([folder, result.reason])
       } else {
         store.#published.push(result)
       }
     }
     store.#published.sort(newestFirst)
+    // Reported once the newest valid snapshot is known, to tell whether the newest is damaged.
+    for (const [folder, reason] of invalid) store.#reportInvalid(folder, reason)
     return store
   }
 
@@ -163,8 +191,26 @@ export class FileSnapshotStore implements SnapshotStore {
     checkSignal(options)
     return {
       valid: await this.list(),
-      invalid: [...this.#invalid].map(([folder, reason]) => ({ folder, reason })),
+      invalid: [...this.#invalid].map(([folder, reason]) => describeInvalid(folder, reason)),
+      newerDamaged: this.newerDamaged,
     }
+  }
+
+  /**
+   * The unusable folders whose names claim a higher index than the newest listed snapshot (than
+   * 0 when none is listed), newest first; empty when the newest snapshot is fine. When not empty,
+   * a peer restoring from `list()[0]` starts from an older state than it had, and must not serve
+   * reads as current before it has caught up with a leader.
+   */
+  get newerDamaged(): DamagedSnapshot[] {
+    const newest = this.#published[0]?.stored.index ?? 0
+    return [...this.#invalid]
+      .map(([folder, reason]) => describeInvalid(folder, reason))
+      .filter(
+        (invalid): invalid is DamagedSnapshot =>
+          invalid.index !== undefined && invalid.index > newest,
+      )
+      .sort((a, b) => b.index - a.index || b.term - a.term)
   }
 
   async open(id: string, options?: AbortOptions): Promise<OpenedSnapshot> {
@@ -293,10 +339,22 @@ export class FileSnapshotStore implements SnapshotStore {
   #reportInvalid(folder: string, reason: string): void {
     if (this.#invalid.get(folder) === reason) return
     this.#invalid.set(folder, reason)
-    this.#logger.warn(`snapshot folder ${folder} is not used: ${reason}; ${whatToDoWithFolder}`, {
-      folder,
-      reason,
-    })
+    const invalid = describeInvalid(folder, reason)
+    const newest =
+      invalid.index !== undefined && invalid.index > (this.#published[0]?.stored.index ?? 0)
+    if (newest) {
+      const usable = this.#published[0]?.stored
+      this.#logger.error(
+        `the newest snapshot folder ${folder} (index ${invalid.index}) is damaged: ${reason}. This peer falls back to ${usable === undefined ? 'no snapshot' : `the older snapshot at index ${usable.index}`}, so its state is older than it was until it catches up with a leader; ${whatToDoWithFolder}`,
+        { folder, reason },
+      )
+    } else {
+      this.#logger.warn(`snapshot folder ${folder} is not used: ${reason}; ${whatToDoWithFolder}`, {
+        folder,
+        reason,
+      })
+    }
+    this.dispatch('snapshot:damaged', { ...invalid, newest })
   }
 }
 
@@ -475,6 +533,12 @@ async function syncPath(path: string): Promise<void> {
   } finally {
     await handle.close()
   }
+}
+
+function describeInvalid(folder: string, reason: string): InvalidSnapshot {
+  const match = folderPattern.exec(basename(folder))
+  if (match === null) return { folder, reason }
+  return { folder, reason, index: Number(match[2]), term: Number(match[1]) }
 }
 
 function newestFirst(a: Published, b: Published): number {

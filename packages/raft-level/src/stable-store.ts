@@ -1,9 +1,10 @@
-import { crc32 } from 'node:zlib'
 import type { AbortOptions, HardState, StableStore } from '@pinraft/raft-core'
 import { AbortedError, StorageCorruptError } from '@pinraft/raft-core'
 import { restoreAdvice } from './advice.ts'
 import type { RaftDatabase } from './database.ts'
+import { maxVoteBytes } from './durable-record.ts'
 import { InvalidRecordError } from './errors.ts'
+import { decodeHardState, encodeHardState } from './hard-state-codec.ts'
 import { hardStateKey } from './keys.ts'
 
 /**
@@ -43,32 +44,15 @@ export class LevelStableStore implements StableStore {
     if (vote !== null && typeof vote !== 'string') {
       throw new InvalidRecordError(`hard state vote must be a node id or null, got ${String(vote)}`)
     }
-    await this.#database.write([
-      { type: 'put', key: hardStateKey, value: encodeHardState({ term, vote, commit }) },
-    ])
-  }
-}
-
-function encodeHardState(state: HardState): Uint8Array {
-  const json = new TextEncoder().encode(JSON.stringify(state))
-  const value = new Uint8Array(4 + json.byteLength)
-  value.set(json, 4)
-  new DataView(value.buffer).setUint32(0, crc32(json))
-  return value
-}
-
-function decodeHardState(value: Uint8Array): HardState | undefined {
-  if (value.byteLength < 4) return undefined
-  const json = value.subarray(4)
-  if (new DataView(value.buffer, value.byteOffset, 4).getUint32(0) !== crc32(json)) return undefined
-  try {
-    const parsed = JSON.parse(new TextDecoder().decode(json)) as Partial<Record<string, unknown>>
-    const { term, vote, commit } = parsed
-    if (!Number.isSafeInteger(term) || !Number.isSafeInteger(commit)) return undefined
-    if (vote !== null && typeof vote !== 'string') return undefined
-    return { term: term as number, vote, commit: commit as number }
-  } catch {
-    return undefined
+    if (vote !== null && Buffer.byteLength(vote) > maxVoteBytes) {
+      throw new InvalidRecordError(
+        `hard state vote is ${Buffer.byteLength(vote)} bytes long; node ids of up to ${maxVoteBytes} bytes can be stored`,
+      )
+    }
+    await this.#database.write(
+      [{ type: 'put', key: hardStateKey, value: encodeHardState({ term, vote, commit }) }],
+      { hardState: { term, vote, commit } },
+    )
   }
 }
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { silentLogger } from '@pinraft/raft-core'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import { openRaftStorage } from '../src/index.ts'
 import {
@@ -100,7 +101,10 @@ it('keeps every acknowledged append and truncation across SIGKILL, and nothing e
   for (let iteration = 0; iteration < iterations; iteration++) {
     const delay = 10 + Math.floor(random() * 150)
     const run = await runAndKill(Math.floor(random() * 2 ** 31), delay)
-    const storage = await openRaftStorage({ directory: directory.path }).catch((error: Error) => {
+    const storage = await openRaftStorage({
+      directory: directory.path,
+      logger: silentLogger,
+    }).catch((error: Error) => {
       throw new Error(`iteration ${iteration} (seed ${seed}): reopen failed: ${error.message}`, {
         cause: error,
       })
@@ -128,7 +132,7 @@ it('keeps every acknowledged append and truncation across SIGKILL, and nothing e
       }
       expect(
         matched,
-        `iteration ${iteration} (seed ${seed}): log after reopen matches no allowed prefix`,
+        `iteration ${iteration} (seed ${seed}): log after reopen matches no allowed prefix: ${JSON.stringify({ before: model, after: actual, acknowledged: run.acknowledged, issued: run.issued })}`,
       ).toBe(true)
       acknowledgedTotal += run.acknowledged + 1
       if (run.issued.length > run.acknowledged + 1) killsWithCallsInFlight++

@@ -93,6 +93,35 @@ it('fails stop when the disk fills up during appends, losing nothing acknowledge
   expect(await storage.logStore.lastIndex()).toBe(last + 1)
 })
 
+it('refuses to open on a full disk with StorageOpenError, not as damage, and opens once there is room', async (context) => {
+  skipUnlessMounted(context)
+  storage = await openRaftStorage({ directory: join(directory.path, 'raft') })
+  let acknowledged = 0
+  // Bounded by the disk, as above.
+  for (let index = 1; index <= 1000; index++) {
+    try {
+      await storage.logStore.append([entry(index)])
+      acknowledged = index
+    } catch {
+      break
+    }
+  }
+  await storage.close().catch(() => {})
+  storage = undefined
+  const error = await openRaftStorage({ directory: join(directory.path, 'raft') }).then(
+    async (opened) => {
+      await opened.close()
+      return undefined
+    },
+    (failure: Error) => failure,
+  )
+  expect(error?.name).toBe('StorageOpenError')
+  expect(error?.message).toMatch(/no space left on device.*free disk space/i)
+  grow('16m')
+  storage = await openRaftStorage({ directory: join(directory.path, 'raft') })
+  expect(await storage.logStore.lastIndex()).toBeGreaterThanOrEqual(acknowledged)
+})
+
 it('fails stop when the disk fills up during a snapshot, keeping published ones', async (context) => {
   skipUnlessMounted(context)
   storage = await openRaftStorage({ directory: join(directory.path, 'raft') })

@@ -118,7 +118,10 @@ describe('FileSnapshotStore', () => {
     expect(invalid.find((entry) => entry.folder.endsWith('abc'))!.reason).toMatch(
       /meta\.json is missing/,
     )
-    expect(warnings.join('\n')).toMatch(/99-1000-abc is not used: meta\.json is missing/)
+    expect(warnings.join('\n')).toMatch(
+      /newest snapshot folder .*99-1000-abc \(index 1000\) is damaged: meta\.json is missing/,
+    )
+    expect(warnings.join('\n')).toMatch(/backup-of-something is not used/)
   })
 
   it('never picks a snapshot whose folder name disagrees with its metadata', async () => {
@@ -133,7 +136,7 @@ describe('FileSnapshotStore', () => {
     expect((await store!.inspect()).invalid[0]!.reason).toMatch(/folder name says term 9/)
   })
 
-  it('opens the newest valid snapshot when a newer one has a bad checksum', async () => {
+  it('opens the newest valid snapshot when a newer one has a bad checksum, and says so loudly', async () => {
     await openStore()
     await write(10, 1, 'older state')
     const newest = await write(20, 1, 'newest state')
@@ -142,20 +145,41 @@ describe('FileSnapshotStore', () => {
     const listed = await store!.list()
     expect(listed.map((snapshot) => snapshot.index)).toEqual([10])
     expect(await read(listed[0]!.id)).toBe('older state')
-    expect((await store!.inspect()).invalid).toEqual([
-      {
-        folder: join(directory.path, newest.id),
-        reason: 'state.bin does not match its SHA-256',
-      },
-    ])
+    const damaged = {
+      folder: join(directory.path, newest.id),
+      reason: 'state.bin does not match its SHA-256',
+      index: 20,
+      term: 1,
+    }
+    expect(await store!.inspect()).toEqual({
+      valid: listed,
+      invalid: [damaged],
+      newerDamaged: [damaged],
+    })
+    expect(store!.newerDamaged).toEqual([damaged])
     expect(warnings).toHaveLength(1)
-    expect(warnings[0]).toMatch(/delete it/)
+    expect(warnings[0]).toMatch(
+      /newest snapshot folder .* \(index 20\) is damaged: .*falls back to the older snapshot at index 10, so its state is older .*until it catches up with a leader.*delete it/,
+    )
+  })
+
+  it('says nothing is newer-damaged when only an older snapshot is damaged', async () => {
+    await openStore()
+    const older = await write(10, 1, 'older state')
+    await write(20, 1, 'newest state')
+    await flipByte(join(directory.path, older.id, 'state.bin'), 3)
+    await openStore()
+    expect(store!.newerDamaged).toEqual([])
+    expect((await store!.inspect()).invalid).toHaveLength(1)
+    expect(warnings[0]).toMatch(/is not used: state.bin does not match/)
   })
 
   it('detects damage while streaming, throws SnapshotCorruptError and stops listing it', async () => {
     await openStore()
     const stored = await write(10, 1, 'x'.repeat(200_000))
     await flipByte(join(directory.path, stored.id, 'state.bin'), 150_000)
+    const events: unknown[] = []
+    store!.addEventListener('snapshot:damaged', (event) => events.push(event.detail))
     const chunks: Uint8Array[] = []
     const error = await (async () => {
       for await (const chunk of (await store!.open(stored.id)).data) chunks.push(chunk)
@@ -168,6 +192,14 @@ describe('FileSnapshotStore', () => {
     // It was streamed in chunks, not read whole.
     expect(chunks.length).toBeGreaterThan(1)
     expect(await store!.list()).toEqual([])
+    const damaged = {
+      folder: join(directory.path, stored.id),
+      reason: 'state.bin does not match its SHA-256',
+      index: 10,
+      term: 1,
+    }
+    expect(events).toEqual([{ ...damaged, newest: true }])
+    expect(store!.newerDamaged).toEqual([damaged])
     expect((await store!.open(stored.id).catch((error: Error) => error)) as Error).toHaveProperty(
       'name',
       'SnapshotNotFoundError',

@@ -15,10 +15,12 @@ export interface ClientOptions {
   basicAuth?: string
   enc: Encoding
   timeout: string
-  https: boolean
-  forceHttp: boolean
-  checkCertificate: boolean
-  debug: boolean
+  /** The flags below are always set by commander; optional for callers building options. */
+  https?: boolean
+  forceHttp?: boolean
+  /** `--no-check-certificate` makes it false. */
+  checkCertificate?: boolean
+  debug?: boolean
   config?: string
 }
 
@@ -93,8 +95,8 @@ export async function apiClient(options: ClientOptions, io: CliIo): Promise<ApiC
         ? basicAuth
         : `${basicAuth}:` // ctl: a user name alone has an empty password
   // As ctl: credentials go over HTTPS unless the operator insists (--force-http).
-  let https = options.https
-  if (credentials !== undefined && !https && !options.forceHttp) {
+  let https = options.https === true
+  if (credentials !== undefined && !https && options.forceHttp !== true) {
     https = true
     io.stderr(
       'warning: HTTPS enabled because of the basic auth credentials; pass --force-http to send them over HTTP\n',
@@ -117,13 +119,13 @@ export async function apiClient(options: ClientOptions, io: CliIo): Promise<ApiC
         : baseUrl(configured.address, https || configured.https),
     ]
   }
-  const insecure = !options.checkCertificate
+  const insecure = options.checkCertificate === false
   return new ApiClient({
     baseUrl: urls,
     basicAuth: credentials,
     timeout: timeout * 1000,
     ...(insecure ? { fetch: insecureFetch } : {}),
-    ...(options.debug ? { debug: (line: string) => io.stderr(`debug: ${line}\n`) } : {}),
+    ...(options.debug === true ? { debug: (line: string) => io.stderr(`debug: ${line}\n`) } : {}),
   })
 }
 

@@ -77,7 +77,7 @@ function joinFailure(
       '  - check that both peers have the same cluster.secret in service.json (peers with different secrets cannot connect at all);',
       '  - check that the cluster has a leader (`pinraft peers ls` on that peer).',
       `Then run \`pinraft daemon --bootstrap ${bootstrap.join(',')}\` again.`,
-      `If this peer (${peerId}) was added but could not catch up, either start it again without --bootstrap to let it catch up, or remove it first with \`pinraft peers rm ${peerId}\` on a running peer.`,
+      `If this peer (${peerId}) was added but could not catch up, start it again with --bootstrap: the leader re-adds a member without Raft state as staging and sends it a snapshot.`,
       ...(backup === null ? [] : [`The previous Raft state of this peer was moved to ${backup}.`]),
     ].join('\n'),
   )
@@ -360,6 +360,28 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 }
 
+/** Asks to join, waiting its turn while the leader is adding another peer (one at a time). */
+async function requestJoinInTurn(
+  libp2p: ServiceLibp2p,
+  target: PeerMultiaddr['multiaddr'],
+  consensus: Consensus,
+  deadline: AbortSignal,
+  logger: Logger,
+): Promise<string[]> {
+  for (;;) {
+    try {
+      return await requestJoin(libp2p, target, {
+        signal: deadline,
+        freshState: consensus.status().freshState,
+      })
+    } catch (error) {
+      if ((error as Error).name !== 'JoinInProgressError' || deadline.aborted) throw error
+      logger.info({ reason: (error as Error).message }, 'another peer is joining: waiting my turn')
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+  }
+}
+
 async function join(
   libp2p: ServiceLibp2p,
   consensus: Consensus,
@@ -376,7 +398,7 @@ async function join(
   for (const entry of bootstrap) {
     try {
       logger.info({ bootstrap: entry.multiaddr.toString() }, 'asking to join the cluster')
-      const members = await requestJoin(libp2p, entry.multiaddr, { signal: deadline })
+      const members = await requestJoinInTurn(libp2p, entry.multiaddr, consensus, deadline, logger)
       added = true
       // Connecting to every member lets each learn this peer's addresses (identify), so that
       // any of them can reach it once it leads.

@@ -14,7 +14,8 @@ export const SERVICE_PROTOCOL = '/pinraft/service/1.0.0'
 
 const MAX_MESSAGE_BYTES = 64 * 1024
 
-type ServiceRequest = { kind: 'join' } | { kind: 'id' }
+/** `freshState`: the joining peer has no Raft state (if it is a member, a rejoin). */
+type ServiceRequest = { kind: 'join'; freshState?: boolean } | { kind: 'id' }
 type ServiceResponse =
   | { ok: true; id?: IdJson; peers?: string[] }
   | { ok: false; errorName: string; message: string }
@@ -23,8 +24,9 @@ export interface ServiceHandlers {
   /**
    * Adds `peerId` to the cluster (the authenticated remote peer: nobody can add another) and
    * returns the multiaddresses of the members, so that the new peer can connect to all of them.
+   * `freshState`: the peer says it has no Raft state (consensus re-adds a member as staging).
    */
-  join(peerId: string, options: AbortOptions): Promise<string[]>
+  join(peerId: string, options: AbortOptions & { freshState: boolean }): Promise<string[]>
   id(): Promise<IdJson>
 }
 
@@ -59,8 +61,12 @@ export async function handleServiceProtocol(
       try {
         const request = decodeObject((await framed.read({ signal })).subarray())
         if (request.kind === 'join') {
-          logger.info({ peer: remote }, 'a peer asks to join the cluster')
-          response = { ok: true, peers: await handlers.join(remote, { signal }) }
+          const freshState = request.freshState === true
+          logger.warn(
+            { peer: remote, address: connection.remoteAddr.toString(), freshState },
+            'a peer asks to join the cluster',
+          )
+          response = { ok: true, peers: await handlers.join(remote, { signal, freshState }) }
         } else if (request.kind === 'id') {
           response = { ok: true, id: await handlers.id() }
         } else {
@@ -119,9 +125,11 @@ async function call(
 export async function requestJoin(
   libp2p: Libp2p,
   target: PeerId | Multiaddr,
-  options: AbortOptions,
+  options: AbortOptions & { freshState?: boolean },
 ): Promise<string[]> {
-  const response = await call(libp2p, target, { kind: 'join' }, options)
+  const request: ServiceRequest =
+    options.freshState === true ? { kind: 'join', freshState: true } : { kind: 'join' }
+  const response = await call(libp2p, target, request, options)
   return Array.isArray(response.peers)
     ? response.peers.filter((entry): entry is string => typeof entry === 'string').slice(0, 1024)
     : []

@@ -137,9 +137,7 @@ export class MemoryConsensus implements Consensus {
   }
 
   status(): ConsensusStatus {
-    const extra = this.waitingFor === undefined ? {} : { waitingFor: this.waitingFor }
     return {
-      ...extra,
       peerId: this.peerId,
       role: this.role,
       leader: !this.leaderKnown ? null : this.role === 'leader' ? this.peerId : this.members[0]!,
@@ -150,6 +148,8 @@ export class MemoryConsensus implements Consensus {
       nonVoters: [],
       pins: this.pinset.count(),
       ready: this.isReady,
+      waitingFor: this.waitingFor ?? null,
+      freshState: false,
       commitLatencies: [...this.latencies],
     }
   }

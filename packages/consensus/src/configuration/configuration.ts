@@ -1,3 +1,4 @@
+import { peerIdFromString } from '@libp2p/peer-id'
 import { InvalidConfigurationError } from '../errors.ts'
 import { formatDuration, parseDuration } from './duration.ts'
 
@@ -25,6 +26,15 @@ export interface RaftConfiguration {
   readonly leaderLeaseTimeout: number
   /** Remove this peer from the cluster when it shuts down. */
   readonly leaveOnShutdown: boolean
+  /**
+   * Peer IDs that may join (become members); empty: any peer holding the cluster secret may.
+   * Enforced by the leader; members rejoining after a wipe are always let back in.
+   */
+  readonly joinAllowList: readonly string[]
+  /** The leader removes a staging member that has not caught up this long after it was added. */
+  readonly stagingTimeout: number
+  /** The leader removes a staging or non-voting member it has not heard from for this long. */
+  readonly nonVoterTimeout: number
 }
 
 /** The JSON form, as it appears in `service.json` (snake_case keys, Go duration strings). */
@@ -45,6 +55,9 @@ export interface RaftConfigurationJson {
   snapshot_threshold?: number
   leader_lease_timeout?: string
   leave_on_shutdown?: boolean
+  join_allow_list?: string[]
+  staging_timeout?: string
+  non_voter_timeout?: string
 }
 
 export const defaultRaftConfigurationJson: Readonly<
@@ -65,9 +78,22 @@ export const defaultRaftConfigurationJson: Readonly<
   snapshot_threshold: 8192,
   leader_lease_timeout: '500ms',
   leave_on_shutdown: false,
+  join_allow_list: [],
+  staging_timeout: '10m0s',
+  non_voter_timeout: '30s',
 }
 
 const knownKeys = new Set<string>(['data_folder', ...Object.keys(defaultRaftConfigurationJson)])
+
+function isPeerId(value: unknown): boolean {
+  if (typeof value !== 'string') return false
+  try {
+    peerIdFromString(value)
+    return true
+  } catch {
+    return false
+  }
+}
 
 function integer(key: string, value: unknown, minimum: number, maximum: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum) {
@@ -127,6 +153,13 @@ export function resolveRaftConfiguration(
       `must be true or false, got ${JSON.stringify(leaveOnShutdown)}`,
     )
   }
+  const joinAllowList = value('join_allow_list')
+  if (!Array.isArray(joinAllowList) || joinAllowList.some((id) => !isPeerId(id))) {
+    throw new InvalidConfigurationError(
+      'join_allow_list',
+      'must be a list of peer IDs (such as 12D3KooW...), or [] to let any peer holding the cluster secret join',
+    )
+  }
   const configuration: RaftConfiguration = {
     dataFolder,
     initPeerset: [...new Set(initPeerset as string[])],
@@ -164,6 +197,20 @@ export function resolveRaftConfiguration(
       600_000,
     ),
     leaveOnShutdown,
+    joinAllowList: [...new Set(joinAllowList as string[])].sort(),
+    stagingTimeout: durationInRange('staging_timeout', value('staging_timeout'), 1000, 86_400_000),
+    nonVoterTimeout: durationInRange(
+      'non_voter_timeout',
+      value('non_voter_timeout'),
+      1000,
+      86_400_000,
+    ),
+  }
+  if (configuration.nonVoterTimeout < 2 * configuration.heartbeatTimeout) {
+    throw new InvalidConfigurationError(
+      'non_voter_timeout',
+      `(${formatDuration(configuration.nonVoterTimeout)}) must be at least twice heartbeat_timeout (${formatDuration(configuration.heartbeatTimeout)}), or live members would be removed between two heartbeats`,
+    )
   }
   if (configuration.leaderLeaseTimeout > configuration.heartbeatTimeout) {
     throw new InvalidConfigurationError(
@@ -176,7 +223,7 @@ export function resolveRaftConfiguration(
 
 /** The JSON section with every key at its default, for `pinraft init`. */
 export function defaultRaftConfiguration(): Required<Omit<RaftConfigurationJson, 'data_folder'>> {
-  return { ...defaultRaftConfigurationJson, init_peerset: [] }
+  return { ...defaultRaftConfigurationJson, init_peerset: [], join_allow_list: [] }
 }
 
 /**

@@ -13,7 +13,8 @@ export const MAX_RPC_MESSAGE_BYTES = 4 * 1024 * 1024
 export type RpcRequest =
   /** An encoded state-pinset operation (which carries its own request id). */
   | { readonly kind: 'log'; readonly operation: Uint8Array }
-  | { readonly kind: 'add-peer'; readonly peerId: string }
+  /** `freshState`: the peer has no Raft state (a rejoin, if it is a member). Absent: false. */
+  | { readonly kind: 'add-peer'; readonly peerId: string; readonly freshState?: boolean }
   | { readonly kind: 'rm-peer'; readonly peerId: string }
 
 export type RpcResponse =
@@ -39,7 +40,9 @@ export function encodeRequest(request: RpcRequest): Uint8Array {
   const json =
     request.kind === 'log'
       ? { kind: request.kind, operation: toBase64(request.operation) }
-      : { kind: request.kind, peerId: request.peerId }
+      : request.kind === 'add-peer' && request.freshState === true
+        ? { kind: request.kind, peerId: request.peerId, freshState: true }
+        : { kind: request.kind, peerId: request.peerId }
   return encoder.encode(JSON.stringify(json))
 }
 
@@ -76,7 +79,16 @@ export function decodeRequest(bytes: Uint8Array): RpcRequest {
       }
       return { kind: 'log', operation }
     }
-    case 'add-peer':
+    case 'add-peer': {
+      const peerId = nonEmptyString(json.peerId, 'peerId', 'request')
+      if (json.freshState === undefined || json.freshState === false) {
+        return { kind: 'add-peer', peerId }
+      }
+      if (json.freshState !== true) {
+        throw new RpcError('malformed consensus RPC request: freshState must be true or false')
+      }
+      return { kind: 'add-peer', peerId, freshState: true }
+    }
     case 'rm-peer':
       return { kind: json.kind, peerId: nonEmptyString(json.peerId, 'peerId', 'request') }
     default:

@@ -6,6 +6,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
+import type { Logger } from '@pinraft/raft-core'
 import { type RaftTransport, raftTransport } from '@pinraft/raft-libp2p'
 import { createLibp2p } from 'libp2p'
 import {
@@ -57,6 +58,9 @@ export class TestCluster {
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       services: { raft: raftTransport() },
+      // Every test peer dials from 127.0.0.1: libp2p's default of 5 inbound connections per
+      // host and second would reset some of them.
+      connectionManager: { inboundConnectionThreshold: 1000 },
     })
   }
 
@@ -67,6 +71,9 @@ export class TestCluster {
     initPeerset?: string[]
     staging?: boolean
     raft?: RaftConfigurationJson
+    newCluster?: boolean
+    logger?: Logger
+    progressLogInterval?: number
   }): Promise<TestPeer> {
     const key = options.key ?? (await generateKeyPair('Ed25519'))
     const folder = options.folder ?? (await this.folder())
@@ -76,11 +83,22 @@ export class TestCluster {
       { ...fastRaft, init_peerset: options.initPeerset ?? [], ...options.raft },
       { dataFolder: join(folder, 'raft') },
     )
-    const consensus = await createConsensus({
-      libp2p,
-      configuration,
-      staging: options.staging ?? false,
-    })
+    let consensus: RaftConsensus
+    try {
+      consensus = await createConsensus({
+        libp2p,
+        configuration,
+        staging: options.staging ?? false,
+        ...(options.newCluster === undefined ? {} : { newCluster: options.newCluster }),
+        ...(options.logger === undefined ? {} : { logger: options.logger }),
+        ...(options.progressLogInterval === undefined
+          ? {}
+          : { progressLogInterval: options.progressLogInterval }),
+      })
+    } catch (error) {
+      await libp2p.stop()
+      throw error
+    }
     const peer: TestPeer = {
       key,
       id: libp2p.peerId.toString(),
@@ -145,6 +163,30 @@ export class TestCluster {
   async stopAll(): Promise<void> {
     for (const peer of this.running()) await this.stop(peer)
     for (const folder of this.folders) await rm(folder, { recursive: true, force: true })
+  }
+}
+
+/** A logger that keeps every line, for tests that check what a peer says. */
+export class RecordingLogger implements Logger {
+  readonly lines: Array<{ level: string; message: string; fields: Record<string, unknown> }> = []
+  debug(message: string, fields: Record<string, unknown> = {}): void {
+    this.lines.push({ level: 'debug', message, fields })
+  }
+  info(message: string, fields: Record<string, unknown> = {}): void {
+    this.lines.push({ level: 'info', message, fields })
+  }
+  warn(message: string, fields: Record<string, unknown> = {}): void {
+    this.lines.push({ level: 'warn', message, fields })
+  }
+  error(message: string, fields: Record<string, unknown> = {}): void {
+    this.lines.push({ level: 'error', message, fields })
+  }
+  /** The lines at `level` whose message matches `pattern`. */
+  find(
+    level: string,
+    pattern: RegExp,
+  ): Array<{ message: string; fields: Record<string, unknown> }> {
+    return this.lines.filter((line) => line.level === level && pattern.test(line.message))
   }
 }
 

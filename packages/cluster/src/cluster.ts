@@ -1,0 +1,465 @@
+import type { AbortOptions, Consensus } from '@pinraft/consensus'
+import type { IpfsConnector } from '@pinraft/ipfs-connector'
+import type { PinInfo, StatelessTracker, StatusFilter } from '@pinraft/pintracker'
+import { matchesFilter } from '@pinraft/pintracker'
+import { type Clock, type Logger, silentLogger, systemClock } from '@pinraft/raft-core'
+import { cidKey, type Pin, type PinInput, parseCid, validatePin } from '@pinraft/state-pinset'
+import type { CID } from 'multiformats/cid'
+import { ClusterStoppedError, PathResolveError, PinNotFoundError } from './errors.ts'
+import { addPinInfo, type GlobalPinInfo, toGlobal } from './global-pin-info.ts'
+import {
+  CLUSTER_PROTOCOL,
+  type ClusterHost,
+  handleClusterProtocol,
+  requestPinInfo,
+  requestPinInfoStream,
+} from './rpc/cluster-protocol.ts'
+import { isClosest } from './state-sync.ts'
+
+/** What the cluster needs from consensus. */
+export type ClusterConsensus = Pick<Consensus, 'peerId' | 'state' | 'peers' | 'logPin' | 'logUnpin'>
+
+/** What the cluster needs from the tracker (the stateless tracker has it all). */
+export type ClusterTracker = Pick<
+  StatelessTracker,
+  'status' | 'statusAll' | 'recover' | 'recoverAll'
+>
+
+export interface ClusterComponents {
+  /** The cluster's libp2p host (the one Raft uses). */
+  readonly libp2p: ClusterHost
+  readonly consensus: ClusterConsensus
+  readonly connector: IpfsConnector
+  readonly tracker: ClusterTracker
+  readonly logger?: Logger
+  readonly clock?: Clock
+}
+
+export interface ClusterInit {
+  readonly peername?: string
+  /** How long a peer has to answer for one CID (1.x: 15s). */
+  readonly peerTimeout?: number
+  /** How long a peer may take between two frames of a streamed answer. */
+  readonly streamFrameTimeout?: number
+  /** `cluster.state_sync_interval` (ms): unpin expired pins this often; 0 or unset: never. */
+  readonly stateSyncInterval?: number
+}
+
+export interface ClusterStatusAllOptions extends AbortOptions {
+  readonly filter?: StatusFilter
+}
+
+interface KnownPeer {
+  peername: string
+  ipfsPeerId: string
+  ipfsPeerAddresses: readonly string[]
+}
+
+/** One peer's stream in the merge of `statusAll`: its next PinInfo, or why it stopped. */
+interface Source {
+  readonly peer: string
+  readonly iterator: AsyncIterator<PinInfo>
+  head: { info: PinInfo; order: string } | null
+  failure: string | null
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * IPFS Cluster's Cluster component, in NewCluster's shape: consensus, the IPFS connector and the
+ * tracker are built outside and handed in; the cluster owns the peer-to-peer RPC and turns the
+ * peers' answers into GlobalPinInfo. It does not start or stop the components it was given.
+ */
+export class Cluster {
+  readonly peerId: string
+  readonly peername: string
+  readonly #libp2p: ClusterHost
+  readonly #consensus: ClusterConsensus
+  readonly #connector: IpfsConnector
+  readonly #tracker: ClusterTracker
+  readonly #logger: Logger
+  readonly #peerTimeout: number
+  readonly #frameTimeout: number
+  readonly #clock: Clock
+  readonly #stateSyncInterval: number
+  #syncTimer: unknown = null
+  /** What each peer said about itself last (1.x reads it from the ping metric). */
+  readonly #known = new Map<string, KnownPeer>()
+  #started = false
+  #stopped = false
+  readonly #stopping = new AbortController()
+
+  constructor(components: ClusterComponents, init: ClusterInit = {}) {
+    this.peerId = components.consensus.peerId
+    this.peername = init.peername ?? ''
+    this.#libp2p = components.libp2p
+    this.#consensus = components.consensus
+    this.#connector = components.connector
+    this.#tracker = components.tracker
+    this.#logger = components.logger ?? silentLogger
+    this.#peerTimeout = init.peerTimeout ?? 15_000
+    this.#frameTimeout = init.streamFrameTimeout ?? 120_000
+    this.#clock = components.clock ?? systemClock
+    this.#stateSyncInterval = init.stateSyncInterval ?? 0
+  }
+
+  /** Serves the cluster protocol (`/pinraft/cluster/1.0.0`). */
+  async start(): Promise<void> {
+    if (this.#started) return
+    this.#started = true
+    await handleClusterProtocol(
+      this.#libp2p,
+      {
+        status: (cid, options) => this.#tracker.status(cid, options),
+        recover: (cid, options) => this.#tracker.recover(cid, options),
+        statusAll: (filter, options) => this.#tracker.statusAll({ filter, signal: options.signal }),
+        recoverAll: (options) => this.#tracker.recoverAll(options),
+      },
+      { callTimeout: this.#peerTimeout, logger: this.#logger },
+    )
+    this.#scheduleStateSync()
+  }
+
+  #scheduleStateSync(): void {
+    if (this.#stopped || this.#stateSyncInterval <= 0) return
+    this.#syncTimer = this.#clock.setTimeout(() => {
+      this.#syncTimer = null
+      void this.stateSync()
+        .catch((error: unknown) => {
+          if (!this.#stopped) this.#logger.warn('state sync failed', { error: messageOf(error) })
+        })
+        .finally(() => this.#scheduleStateSync())
+    }, this.#stateSyncInterval)
+  }
+
+  /**
+   * 1.x's StateSync: unpins every pin whose `expire_at` has passed, on the one member closest to
+   * its CID (so it is unpinned once, not by every peer). Resolves with how many it unpinned.
+   */
+  async stateSync(options?: AbortOptions): Promise<number> {
+    const signal = this.#signal(options)
+    const members = await this.#consensus.peers({ signal })
+    const now = this.#clock.now()
+    let unpinned = 0
+    for await (const pin of this.#consensus.state().list({ signal })) {
+      if (pin.expireAt === null || pin.expireAt >= now) continue
+      if (!isClosest(pin.cid, this.peerId, members)) continue
+      this.#logger.info('unpinning an expired pin', {
+        cid: pin.cid.toString(),
+        expiredAt: new Date(pin.expireAt).toISOString(),
+      })
+      try {
+        await this.#consensus.logUnpin(pin.cid.toString(), { signal })
+        unpinned++
+      } catch (error) {
+        signal.throwIfAborted()
+        this.#logger.error('could not unpin an expired pin', {
+          cid: pin.cid.toString(),
+          error: messageOf(error),
+        })
+      }
+    }
+    return unpinned
+  }
+
+  /** Stops serving and aborts the calls in flight. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    this.#stopping.abort(new ClusterStoppedError())
+    if (this.#syncTimer !== null) this.#clock.clearTimeout(this.#syncTimer)
+    if (this.#started) await this.#libp2p.unhandle(CLUSTER_PROTOCOL)
+  }
+
+  #signal(options?: AbortOptions): AbortSignal {
+    if (this.#stopped) throw new ClusterStoppedError()
+    return options?.signal === undefined
+      ? this.#stopping.signal
+      : AbortSignal.any([options.signal, this.#stopping.signal])
+  }
+
+  /** Replicates a pin (1.x's Cluster.Pin; allocation comes with the allocator). */
+  async pin(input: PinInput, options?: AbortOptions): Promise<Pin> {
+    return this.#consensus.logPin(input, { signal: this.#signal(options) })
+  }
+
+  /** Unpins a CID of the pinset; `PinNotFoundError` when it is not in it. */
+  async unpin(cid: CID | string, options?: AbortOptions): Promise<Pin> {
+    const parsed = parseCid(cid)
+    const pin = this.#consensus.state().get(parsed.toString())
+    if (pin === undefined) {
+      throw new PinNotFoundError(`not found: ${parsed.toString()} is not pinned in the cluster`)
+    }
+    await this.#consensus.logUnpin(parsed.toString(), { signal: this.#signal(options) })
+    return pin
+  }
+
+  /** Resolves an IPFS path through the connector, then pins its CID (1.x's PinPath). */
+  async pinPath(path: string, input: Omit<PinInput, 'cid'>, options?: AbortOptions): Promise<Pin> {
+    const cid = await this.#resolve(path, options)
+    return this.pin({ ...input, cid }, options)
+  }
+
+  /** Resolves an IPFS path, then unpins its CID (1.x's UnpinPath). */
+  async unpinPath(path: string, options?: AbortOptions): Promise<Pin> {
+    return this.unpin(await this.#resolve(path, options), options)
+  }
+
+  async #resolve(path: string, options?: AbortOptions): Promise<CID> {
+    try {
+      return await this.#connector.resolve(path, { signal: this.#signal(options) })
+    } catch (error) {
+      options?.signal?.throwIfAborted()
+      throw new PathResolveError(`could not resolve ${path}: ${messageOf(error)}`, {
+        cause: error,
+      })
+    }
+  }
+
+  /** This peer's status of a CID (1.x's StatusLocal). */
+  statusLocal(cid: CID, options?: AbortOptions): Promise<PinInfo> {
+    return this.#tracker.status(cid, { signal: this.#signal(options) })
+  }
+
+  /** Retries a CID on this peer (1.x's RecoverLocal). */
+  recoverLocal(cid: CID, options?: AbortOptions): Promise<PinInfo> {
+    return this.#tracker.recover(cid, { signal: this.#signal(options) })
+  }
+
+  statusAllLocal(options: ClusterStatusAllOptions = {}): AsyncIterable<PinInfo> {
+    return this.#tracker.statusAll({
+      filter: options.filter ?? null,
+      signal: this.#signal(options),
+    })
+  }
+
+  recoverAllLocal(options?: AbortOptions): AsyncIterable<PinInfo> {
+    return this.#tracker.recoverAll({ signal: this.#signal(options) })
+  }
+
+  /** The status of a CID on every peer that should hold it (1.x's Status). */
+  status(cid: CID, options?: AbortOptions): Promise<GlobalPinInfo> {
+    return this.#globalPinInfo(cid, 'status', options)
+  }
+
+  /** Retries a CID on every peer that should hold it (1.x's Recover). */
+  recover(cid: CID, options?: AbortOptions): Promise<GlobalPinInfo> {
+    return this.#globalPinInfo(cid, 'recover', options)
+  }
+
+  /**
+   * Every pin's status on every peer (1.x's StatusAll), streamed: each peer streams its
+   * statuses in the pinset's CID order and the streams are merged a CID at a time, so memory
+   * stays bounded by the number of peers, not of pins. A peer that cannot be reached, or whose
+   * stream breaks, is `cluster_error` with the reason for every CID from then on.
+   */
+  statusAll(options: ClusterStatusAllOptions = {}): AsyncGenerator<GlobalPinInfo> {
+    const filter = options.filter ?? null
+    return this.#merged(
+      (peer, signal) =>
+        peer === this.peerId
+          ? this.#tracker.statusAll({ filter, signal })
+          : requestPinInfoStream(
+              this.#libp2p,
+              peer,
+              { kind: 'status-all', filter },
+              { signal, frameTimeout: this.#frameTimeout },
+            ),
+      options,
+    )
+  }
+
+  /** Recovers every pin on every peer (1.x's RecoverAll), streaming what each retried. */
+  recoverAll(options: AbortOptions = {}): AsyncGenerator<GlobalPinInfo> {
+    return this.#merged(
+      (peer, signal) =>
+        peer === this.peerId
+          ? this.#tracker.recoverAll({ signal })
+          : requestPinInfoStream(
+              this.#libp2p,
+              peer,
+              { kind: 'recover-all' },
+              { signal, frameTimeout: this.#frameTimeout },
+            ),
+      options,
+    )
+  }
+
+  #remember(info: PinInfo): void {
+    if (info.status === 'cluster_error' && info.ipfsPeerId === '') return
+    this.#known.set(info.peer, {
+      peername: info.peername,
+      ipfsPeerId: info.ipfsPeerId,
+      ipfsPeerAddresses: info.ipfsPeerAddresses,
+    })
+  }
+
+  /** 1.x's setTrackerStatus / the error entries of globalPinInfoCid. */
+  #entry(
+    pin: Pin,
+    peer: string,
+    status: PinInfo['status'],
+    timestamp: number,
+    error = '',
+  ): PinInfo {
+    const known = peer === this.peerId ? undefined : this.#known.get(peer)
+    return {
+      cid: pin.cid,
+      name: pin.name,
+      peer,
+      allocations: pin.allocations,
+      origins: pin.origins,
+      created: pin.timestamp,
+      metadata: pin.metadata,
+      peername: peer === this.peerId ? this.peername : (known?.peername ?? ''),
+      ipfsPeerId: known?.ipfsPeerId ?? '',
+      ipfsPeerAddresses: known?.ipfsPeerAddresses ?? [],
+      status,
+      timestamp,
+      error,
+      attemptCount: 0,
+      priorityPin: false,
+    }
+  }
+
+  async #globalPinInfo(
+    cid: CID,
+    method: 'status' | 'recover',
+    options?: AbortOptions,
+  ): Promise<GlobalPinInfo> {
+    const signal = this.#signal(options)
+    const members = await this.#consensus.peers({ signal })
+    const now = Date.now()
+    const pin = this.#consensus.state().get(cid.toString())
+    if (pin === undefined) {
+      // Not in the pinset: every member is unpinned, without asking (1.x).
+      const absent = validatePin({ cid })
+      const global = toGlobal(this.#entry(absent, members[0] ?? this.peerId, 'unpinned', now))
+      for (const peer of members.slice(1))
+        addPinInfo(global, this.#entry(absent, peer, 'unpinned', now))
+      return global
+    }
+    const everywhere =
+      pin.replicationFactorMin < 0 || pin.replicationFactorMax < 0 || pin.allocations.length === 0
+    const destinations = everywhere ? members : [...pin.allocations]
+    const remote = everywhere ? [] : members.filter((peer) => !pin.allocations.includes(peer))
+    const global: GlobalPinInfo = {
+      cid: pin.cid,
+      name: pin.name,
+      allocations: pin.allocations,
+      origins: pin.origins,
+      created: pin.timestamp,
+      metadata: pin.metadata,
+      peerMap: new Map(),
+    }
+    for (const peer of remote) addPinInfo(global, this.#entry(pin, peer, 'remote', now))
+    const answers = await Promise.all(
+      destinations.map(async (peer): Promise<PinInfo> => {
+        try {
+          if (peer === this.peerId) {
+            return method === 'status'
+              ? await this.#tracker.status(pin.cid, { signal })
+              : await this.#tracker.recover(pin.cid, { signal })
+          }
+          const info = await requestPinInfo(this.#libp2p, peer, method, pin.cid, {
+            signal: AbortSignal.any([signal, AbortSignal.timeout(this.#peerTimeout)]),
+          })
+          this.#remember(info)
+          return info
+        } catch (error) {
+          signal.throwIfAborted()
+          this.#logger.warn('error in broadcast response', { peer, error: messageOf(error) })
+          return this.#entry(pin, peer, 'cluster_error', Date.now(), messageOf(error))
+        }
+      }),
+    )
+    for (const info of answers) addPinInfo(global, info)
+    return global
+  }
+
+  async *#merged(
+    open: (peer: string, signal: AbortSignal) => AsyncIterable<PinInfo>,
+    options: AbortOptions,
+  ): AsyncGenerator<GlobalPinInfo> {
+    const outer = this.#signal(options)
+    const controller = new AbortController()
+    const signal = AbortSignal.any([outer, controller.signal])
+    const members = await this.#consensus.peers({ signal })
+    const sources: Source[] = members.map((peer) => ({
+      peer,
+      iterator: open(peer, signal)[Symbol.asyncIterator](),
+      head: null,
+      failure: null,
+    }))
+    const advance = async (source: Source): Promise<void> => {
+      try {
+        const next = await source.iterator.next()
+        source.head =
+          next.done === true ? null : { info: next.value, order: cidKey(next.value.cid) }
+        if (source.head !== null && source.peer !== this.peerId) this.#remember(source.head.info)
+      } catch (error) {
+        source.head = null
+        if (outer.aborted) throw error
+        source.failure = messageOf(error)
+        this.#logger.warn('error in broadcast response', {
+          peer: source.peer,
+          error: source.failure,
+        })
+      }
+    }
+    try {
+      await Promise.all(sources.map(advance))
+      let produced = 0
+      for (;;) {
+        let order: string | null = null
+        for (const source of sources) {
+          if (source.head !== null && (order === null || source.head.order < order)) {
+            order = source.head.order
+          }
+        }
+        if (order === null) break
+        const current = sources.filter((source) => source.head?.order === order)
+        const first = current[0]!.head!.info
+        const global = toGlobal(first)
+        for (const source of current.slice(1)) addPinInfo(global, source.head!.info)
+        const now = Date.now()
+        for (const source of sources) {
+          if (source.failure === null) continue
+          // 1.x: an errored peer gets a cluster_error entry for every CID, pin fields unset.
+          const entry = this.#entry(
+            validatePin({ cid: first.cid }),
+            source.peer,
+            'cluster_error',
+            now,
+            source.failure,
+          )
+          addPinInfo(global, { ...entry, name: '', created: null })
+        }
+        await Promise.all(current.map(advance))
+        produced++
+        yield global
+      }
+      const failed = sources.filter((source) => source.failure !== null)
+      if (produced === 0 && failed.length === sources.length && failed.length > 0) {
+        // Nobody answered: an error, not an empty list.
+        throw new Error(failed.map((source) => `${source.peer}: ${source.failure}`).join('; '))
+      }
+    } finally {
+      controller.abort()
+      await Promise.allSettled(sources.map((source) => source.iterator.return?.()))
+    }
+  }
+}
+
+/** Whether a GlobalPinInfo has a peer in one of the filter's statuses (1.x's Match). */
+export function globalMatches(global: GlobalPinInfo, filter: StatusFilter): boolean {
+  for (const entry of global.peerMap.values()) if (matchesFilter(entry.status, filter)) return true
+  return false
+}
+
+/** Creates the Cluster component (js-libp2p's factory shape). */
+export function createCluster(components: ClusterComponents, init?: ClusterInit): Cluster {
+  return new Cluster(components, init)
+}

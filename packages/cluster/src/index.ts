@@ -1,0 +1,22 @@
+export type {
+  ClusterComponents,
+  ClusterConsensus,
+  ClusterInit,
+  ClusterStatusAllOptions,
+  ClusterTracker,
+} from './cluster.ts'
+export { Cluster, createCluster, globalMatches } from './cluster.ts'
+export * from './errors.ts'
+export type { GlobalPinInfo, PinInfoShort } from './global-pin-info.ts'
+export { addPinInfo, globalPinInfoToJson, goTime, toGlobal } from './global-pin-info.ts'
+export type { ClusterHost, ClusterRpcHandlers } from './rpc/cluster-protocol.ts'
+export {
+  CLUSTER_PROTOCOL,
+  handleClusterProtocol,
+  MAX_CLUSTER_FRAME_BYTES,
+  requestPinInfo,
+  requestPinInfoStream,
+} from './rpc/cluster-protocol.ts'
+export type { PinInfoWire } from './rpc/pin-info-wire.ts'
+export { pinInfoFromWire, pinInfoToWire } from './rpc/pin-info-wire.ts'
+export { isClosest } from './state-sync.ts'
