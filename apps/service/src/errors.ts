@@ -114,3 +114,38 @@ export class UsageError extends Error {
   static readonly code = 'UsageError'
   override readonly name = 'UsageError'
 }
+
+/** The reader of the command's output went away (`pinraft state export | head`): stop quietly. */
+export class OutputClosedError extends Error {
+  static readonly code = 'OutputClosedError'
+  override readonly name = 'OutputClosedError'
+}
+
+/** `?consistent=true` could not get a read point confirmed by the leader (answered 503). */
+export class ConsistentReadError extends Error {
+  static readonly code = 'ConsistentReadError'
+  override readonly name = 'ConsistentReadError'
+}
+
+/** A listening address is taken by another process; the message names the key and variable. */
+export class AddressInUseError extends Error {
+  static readonly code = 'AddressInUseError'
+  override readonly name = 'AddressInUseError'
+}
+
+/** A failure the daemon already wrote to its log: the CLI prints nothing more. */
+export class ReportedError extends Error {
+  static readonly code = 'ReportedError'
+  override readonly name = 'ReportedError'
+}
+
+/** `service.json` has keys pinraft does not read; the message lists all of them at once. */
+export class UnknownConfigurationKeysError extends Error {
+  static readonly code = 'UnknownConfigurationKeysError'
+  override readonly name = 'UnknownConfigurationKeysError'
+  readonly keys: readonly string[]
+  constructor(message: string, keys: readonly string[]) {
+    super(message)
+    this.keys = keys
+  }
+}

@@ -213,6 +213,8 @@ describe('a three-peer cluster of pinraft daemons', { timeout: 45_000 }, () => {
       expect(
         ids.filter((id) => id.error !== '').map((id) => `${peer.name} -> ${id.id}: ${id.error}`),
       ).toEqual([])
+      // Remote entries as complete as the local one: each knows the addresses of the others.
+      for (const id of ids) expect(id.cluster_peers_addresses.length, id.id).toBeGreaterThan(0)
     }
   })
 

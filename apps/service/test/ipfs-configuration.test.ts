@@ -85,8 +85,9 @@ describe('the ipfs_connector section', () => {
       JSON.stringify({ ...json, ipfs_connector: { embedded: { pin_timeot: '1s' } } }),
     )
     const typo = await failure(loadServiceConfiguration(folder, {}))
-    expect(typo.name).toBe('InvalidConnectorConfigurationError')
-    expect(typo.message).toContain('ipfs_connector.embedded.pin_timeot is not a known key')
+    // Unknown keys are all reported at once, before any value is read (IPFS Cluster configs).
+    expect(typo.name).toBe('UnknownConfigurationKeysError')
+    expect(typo.message).toContain('ipfs_connector.embedded.pin_timeot: not a key of pinraft')
   })
 
   it('takes PINRAFT_IPFS_CONNECTOR_EMBEDDED_* overrides from the environment', async () => {

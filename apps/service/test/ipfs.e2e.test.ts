@@ -88,28 +88,31 @@ async function stop(peer: Peer): Promise<void> {
   peer.daemon = undefined
 }
 
-/** Log lines (JSON) of a peer that carry `message` and mention `cid`. */
-function logged(peer: Peer, message: string, cid?: string): boolean {
-  return (peer.daemon?.output() ?? '')
-    .split('\n')
-    .some(
-      (line) => line.includes(`"msg":"${message}"`) && (cid === undefined || line.includes(cid)),
-    )
-}
-
-async function waitLogged(on: Peer[], message: string, cid?: string, timeout = 60_000) {
+/** Waits until each peer's pin tracker reports `status` for `cid` (`GET /pins/{cid}?local`). */
+async function waitStatus(on: Peer[], cid: string, status: string, timeout = 60_000) {
+  const entries: { status: string; error: string }[] = []
   for (const peer of on) {
     try {
-      await waitFor(
-        `${peer.name} to log "${message}"`,
-        async () => (logged(peer, message, cid) ? true : undefined),
-        timeout,
-        200,
+      entries.push(
+        await waitFor(
+          `${peer.name} to report ${cid} ${status}`,
+          async () => {
+            const response = await fetch(`http://127.0.0.1:${peer.apiPort}/pins/${cid}?local=true`)
+            const global = (await response.json()) as {
+              peer_map?: Record<string, { status: string; error: string }>
+            }
+            const entry = Object.values(global.peer_map ?? {})[0]
+            return entry?.status === status ? entry : undefined
+          },
+          timeout,
+          200,
+        ),
       )
     } catch (error) {
       throw new Error(`${(error as Error).message}\n${peer.daemon?.output().slice(-4000)}`)
     }
   }
+  return entries
 }
 
 function apiHost(peer: Peer): string {
@@ -270,8 +273,8 @@ describe('three pinraft daemons with embedded IPFS nodes', { timeout: 120_000 },
     const pin = await beta.client.allocation(bigRoot)
     expect(pin.name).toBe('big')
 
-    await waitLogged(peers, 'pinned on the IPFS node', bigRoot)
-    await waitLogged(peers, 'pinned on the IPFS node', directoryRoot)
+    await waitStatus(peers, bigRoot, 'pinned')
+    await waitStatus(peers, directoryRoot, 'pinned')
 
     // Gamma's node, opened offline once its daemon stopped, holds every block: the file reads
     // back byte for byte without any network.
@@ -331,7 +334,7 @@ describe('three pinraft daemons with embedded IPFS nodes', { timeout: 120_000 },
       yield { path: 'big.bin', content: chunks(bigFile) }
     })
     await alpha.client.unpin(bigRoot)
-    await waitLogged(peers, 'unpinned from the IPFS node', bigRoot)
+    await waitStatus(peers, bigRoot, 'unpinned')
     const gc = await runPinraft(
       ['ipfs', 'gc', '--host', apiHost(alpha), '--enc', 'json'],
       alpha.environment,
@@ -389,7 +392,7 @@ describe('three pinraft daemons with embedded IPFS nodes', { timeout: 120_000 },
       },
     ])
     expect((await beta.client.allocation(dag.root)).name).toBe('car')
-    await waitLogged(peers, 'pinned on the IPFS node', dag.root)
+    await waitStatus(peers, dag.root, 'pinned')
   })
 
   it('refuses a malformed multipart body with a 400 and pins nothing', async () => {
@@ -457,11 +460,9 @@ describe('three pinraft daemons with embedded IPFS nodes', { timeout: 120_000 },
     const alpha = peers[0] as Peer
     const missing = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
     await alpha.client.pin(missing, { name: 'nobody has it' })
-    await waitLogged(peers, 'pinning on the IPFS node failed', missing, 30_000)
-    for (const peer of peers) {
-      expect(peer.daemon?.output()).toContain('made no progress for 3s')
-      expect((await peer.client.id()).ipfs.error).toBe('')
-    }
+    const failed = await waitStatus(peers, missing, 'pin_error', 30_000)
+    for (const entry of failed) expect(entry.error).toContain('made no progress for 3s')
+    for (const peer of peers) expect((await peer.client.id()).ipfs.error).toBe('')
   })
 
   it('stops every peer cleanly (exit 0)', async () => {

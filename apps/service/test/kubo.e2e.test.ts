@@ -102,18 +102,23 @@ describe('a daemon whose Kubo fails', { timeout: 60_000 }, () => {
       'failed to open repo: lock held',
     )
     expect(await client.allocations()).toEqual([])
-    // Consensus still takes pins; pinning them on Kubo fails, and the log says why.
-    const pinned = await client.pin('bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi')
-    expect(pinned.cid).toBe('bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi')
-    await waitFor(
-      'the failed pin to be logged',
-      async () =>
-        daemon?.output().includes('failed to open repo: lock held') &&
-        daemon.output().includes('pinning on the IPFS node failed')
-          ? true
-          : undefined,
+    // Consensus still takes pins; pinning them on Kubo fails, and the pin's status says why.
+    const cid = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi'
+    const pinned = await client.pin(cid)
+    expect(pinned.cid).toBe(cid)
+    const status = await waitFor(
+      'the pin to be in pin_error',
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${apiPort}/pins/${cid}?local=true`)
+        const global = (await response.json()) as {
+          peer_map: Record<string, { status: string; error: string }>
+        }
+        const entry = Object.values(global.peer_map)[0]
+        return entry?.status === 'pin_error' ? entry : undefined
+      },
       20_000,
     )
+    expect(status.error).toContain('failed to open repo: lock held')
     expect(await client.version()).not.toBe('')
   })
 

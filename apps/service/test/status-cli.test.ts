@@ -8,8 +8,6 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { CliIo } from '../src/cli/io.ts'
 import { followUpPin } from '../src/cli/pin-status.ts'
 import { createProgram } from '../src/cli/program.ts'
-import { recoverCommand } from '../src/cli/recover.ts'
-import { statusCommand } from '../src/cli/status.ts'
 import type { PinJson } from '../src/client/api-client.ts'
 import { isIpfsPath, StatusClient } from '../src/client/status-client.ts'
 import { handleError } from '../src/http/error-handler.ts'
@@ -60,8 +58,6 @@ function testIo(): CliIo & { out: () => string } {
 async function run(args: string[]): Promise<string> {
   const io = testIo()
   const program = createProgram(io)
-  program.addCommand(statusCommand(io))
-  program.addCommand(recoverCommand(io))
   await program.parseAsync(args, { from: 'user' })
   return io.out()
 }

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { type AddedOutputJson, addFiles, uploadEntries } from '../client/add-client.ts'
 import { ApiResponseError } from '../errors.ts'
-import { apiClient, type ClientOptions, withClientOptions } from './client-options.ts'
+import { apiClient, type ClientOptions } from './client-options.ts'
 import type { CliIo } from './io.ts'
 
 interface AddOptions extends ClientOptions {
@@ -55,47 +55,42 @@ function addQuery(options: AddOptions): URLSearchParams {
 }
 
 export function registerAddCommand(program: Command, io: CliIo): void {
-  withClientOptions(
-    program
-      .command('add')
-      .description(
-        "Add files or directories to the cluster (IPFS Cluster's add): the peer builds the UnixFS DAG into its IPFS node and pins the root in the cluster.",
-      )
-      .argument('<path...>', 'files (or, with -r, directories) to add')
-      .option('-r, --recursive', 'add directories and their content', false)
-      .option('-n, --name <name>', 'a name for the pin')
-      .option(
-        '--replication-min <n>',
-        'minimum number of peers to pin on (-1: everywhere)',
-        integer(-1, 2_147_483_647),
-      )
-      .option(
-        '--replication-max <n>',
-        'maximum number of peers to pin on (-1: everywhere)',
-        integer(-1, 2_147_483_647),
-      )
-      .option('--cid-version <version>', 'CID version: 0 (default) or 1', integer(0, 1))
-      .option('--raw-leaves', 'use raw blocks for leaves (the default with --cid-version 1)')
-      .option('--no-raw-leaves', 'wrap leaves in UnixFS nodes')
-      .option('-w, --wrap-with-directory', 'wrap the files in a directory', false)
-      .addOption(
-        new Option(
-          '--format <format>',
-          'unixfs (default) or car: import a CAR file as it is',
-        ).choices(['unixfs', 'car']),
-      )
-      .option(
-        '--local',
-        "write the blocks to this peer's IPFS node only (they always are here)",
-        false,
-      )
-      .option(
-        '--chunker <chunker>',
-        'size-<bytes> (default size-262144) or rabin-<min>-<avg>-<max>',
-      )
-      .option('--hash <function>', 'sha2-256 (the default and only one supported)')
-      .option('--trickle', 'use the trickle DAG layout instead of balanced', false),
-  )
+  program
+    .command('add')
+    .description(
+      "Add files or directories to the cluster (IPFS Cluster's add): the peer builds the UnixFS DAG into its IPFS node and pins the root in the cluster.",
+    )
+    .argument('<path...>', 'files (or, with -r, directories) to add')
+    .option('-r, --recursive', 'add directories and their content', false)
+    .option('-n, --name <name>', 'a name for the pin')
+    .option(
+      '--replication-min <n>',
+      'minimum number of peers to pin on (-1: everywhere)',
+      integer(-1, 2_147_483_647),
+    )
+    .option(
+      '--replication-max <n>',
+      'maximum number of peers to pin on (-1: everywhere)',
+      integer(-1, 2_147_483_647),
+    )
+    .option('--cid-version <version>', 'CID version: 0 (default) or 1', integer(0, 1))
+    .option('--raw-leaves', 'use raw blocks for leaves (the default with --cid-version 1)')
+    .option('--no-raw-leaves', 'wrap leaves in UnixFS nodes')
+    .option('-w, --wrap-with-directory', 'wrap the files in a directory', false)
+    .addOption(
+      new Option(
+        '--format <format>',
+        'unixfs (default) or car: import a CAR file as it is',
+      ).choices(['unixfs', 'car']),
+    )
+    .option(
+      '--local',
+      "write the blocks to this peer's IPFS node only (they always are here)",
+      false,
+    )
+    .option('--chunker <chunker>', 'size-<bytes> (default size-262144) or rabin-<min>-<avg>-<max>')
+    .option('--hash <function>', 'sha2-256 (the default and only one supported)')
+    .option('--trickle', 'use the trickle DAG layout instead of balanced', false)
     .addHelpText(
       'after',
       `
@@ -129,8 +124,10 @@ Examples:
         for await (const added of addFiles(
           {
             baseUrl: client.baseUrl,
-            basicAuth: options.basicAuth ?? io.environment.PINRAFT_BASIC_AUTH,
+            basicAuth: client.basicAuth,
             timeout: Number(options.timeout) * 1000,
+            fetch: client.fetch,
+            checkCertificate: options.checkCertificate !== false,
           },
           entries,
           addQuery(options),

@@ -3,10 +3,11 @@ import { parseGoDuration } from '@pinraft/consensus'
 import type { Command } from 'commander'
 import { initializeFolder } from '../config/initialize.ts'
 import { configurationFolder, servicePath } from '../config/paths.ts'
-import { startDaemon } from '../daemon/daemon.ts'
+import { type Daemon, startDaemon } from '../daemon/daemon.ts'
 import { handleShutdownSignals } from '../daemon/signals.ts'
-import { UsageError } from '../errors.ts'
-import { createRootLogger } from '../logging/logger.ts'
+import { ReportedError, UsageError } from '../errors.ts'
+import { createRootLogger, type Logger } from '../logging/logger.ts'
+import { expectedErrors } from './expected-errors.ts'
 import { type GlobalOptions, logLevel } from './global-options.ts'
 import { splitList } from './init.ts'
 import type { CliIo } from './io.ts'
@@ -14,6 +15,7 @@ import type { CliIo } from './io.ts'
 interface DaemonCommandOptions {
   bootstrap: string[]
   leave: boolean
+  newCluster: boolean
   joinTimeout: string
   init: boolean
 }
@@ -23,6 +25,17 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   )
+}
+
+/**
+ * A daemon failure goes to its log, so that a JSON log stream stays JSON (no plain `error:` line
+ * in it); the CLI then prints nothing more. With logging silenced it is printed as usual.
+ */
+function reported(error: unknown, logger: Logger): unknown {
+  if (logger.level === 'silent' || !(error instanceof Error)) return error
+  if (expectedErrors.has(error.name)) logger.error({ error: error.name }, error.message)
+  else logger.error({ err: error }, `the daemon failed: ${error.message}`)
+  return new ReportedError(error.message, { cause: error })
 }
 
 export function registerDaemonCommand(program: Command, io: CliIo): void {
@@ -40,6 +53,11 @@ export function registerDaemonCommand(program: Command, io: CliIo): void {
     .option(
       '--leave',
       'leave the cluster when shutting down (consensus.raft.leave_on_shutdown)',
+      false,
+    )
+    .option(
+      '--new-cluster',
+      'start a new cluster of this peer alone even though its Raft backups show it was a member of one (it was removed, left, or cleaned up); without it such a peer refuses to start and says how to rejoin',
       false,
     )
     .option(
@@ -70,29 +88,45 @@ Examples:
           `--join-timeout must be a duration such as "30s" or "2m", got ${JSON.stringify(options.joinTimeout)}`,
         )
       }
-      if (options.init && !(await exists(servicePath(folder)))) {
-        const result = await initializeFolder({
+      // Handlers first: a signal during the start (a long join) is not lost; it stops the peer
+      // as soon as there is one to stop.
+      let daemon: Daemon | undefined
+      let stopRequested = false
+      const removeHandlers = handleShutdownSignals(async () => {
+        stopRequested = true
+        await daemon?.stop()
+      }, logger)
+      try {
+        if (options.init && !(await exists(servicePath(folder)))) {
+          const result = await initializeFolder({
+            folder,
+            peers: [],
+            force: false,
+            secret: io.environment.PINRAFT_SECRET,
+          })
+          logger.info(
+            { folder, peerId: result.peerId },
+            `first start: initialized the configuration folder ${folder}`,
+          )
+        }
+        daemon = await startDaemon({
           folder,
-          peers: [],
-          force: false,
-          secret: io.environment.PINRAFT_SECRET,
+          bootstrap: options.bootstrap,
+          leave: options.leave,
+          newCluster: options.newCluster,
+          joinTimeout,
+          environment: io.environment,
+          logger,
         })
-        logger.info(
-          { folder, peerId: result.peerId },
-          `first start: initialized the configuration folder ${folder}`,
-        )
+      } catch (error) {
+        removeHandlers()
+        throw reported(error, logger)
       }
-      const daemon = await startDaemon({
-        folder,
-        bootstrap: options.bootstrap,
-        leave: options.leave,
-        joinTimeout,
-        environment: io.environment,
-        logger,
-      })
-      const removeHandlers = handleShutdownSignals(() => daemon.stop(), logger)
+      if (stopRequested) void daemon.stop()
       try {
         await daemon.stopped
+      } catch (error) {
+        throw reported(error, logger)
       } finally {
         removeHandlers()
       }

@@ -39,7 +39,13 @@ export function formatPin(pin: PinJson): string {
 
 export type Encoding = 'text' | 'json'
 
-/** Text for people, JSON for scripts (`--enc json`: lists as arrays). */
+/**
+ * Text for people, JSON for scripts. As ipfs-cluster-ctl, `--enc json` prints one JSON object
+ * per value (a list: one per element), here each on one line, so `jq -r .cid` and
+ * `jq -n '[inputs]'` both work.
+ */
 export function output<T>(encoding: Encoding, value: T, text: (value: T) => string): string {
-  return encoding === 'json' ? `${JSON.stringify(value, null, 2)}\n` : text(value)
+  if (encoding === 'text') return text(value)
+  const values: readonly unknown[] = Array.isArray(value) ? value : [value]
+  return values.map((entry) => `${JSON.stringify(entry)}\n`).join('')
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { repoGc } from '../client/add-client.ts'
 import type { RepoGcJson } from '../http/ipfs-context.ts'
-import { apiClient, type ClientOptions, withClientOptions } from './client-options.ts'
+import { apiClient, type ClientOptions } from './client-options.ts'
 import type { CliIo } from './io.ts'
 
 function formatRepoGc(result: { peer_map: Record<string, RepoGcJson> }): string {
@@ -21,14 +21,12 @@ function formatRepoGc(result: { peer_map: Record<string, RepoGcJson> }): string 
 
 export function registerIpfsCommands(program: Command, io: CliIo): void {
   const ipfs = program.command('ipfs').description("Operate on the cluster peers' IPFS nodes.")
-  withClientOptions(
-    ipfs
-      .command('gc')
-      .description(
-        "Garbage-collect every cluster peer's IPFS node (unpinned blocks are removed), or only this peer's with --local.",
-      )
-      .option('--local', "collect garbage on the asked peer's IPFS node only", false),
-  )
+  ipfs
+    .command('gc')
+    .description(
+      "Garbage-collect every cluster peer's IPFS node (unpinned blocks are removed), or only this peer's with --local.",
+    )
+    .option('--local', "collect garbage on the asked peer's IPFS node only", false)
     .addHelpText('after', '\nExamples:\n  pinraft ipfs gc\n  pinraft ipfs gc --local --enc json')
     .action(async (_options: ClientOptions & { local: boolean }, command: Command) => {
       const options = command.optsWithGlobals<ClientOptions & { local: boolean }>()
@@ -36,8 +34,10 @@ export function registerIpfsCommands(program: Command, io: CliIo): void {
       const result = await repoGc(
         {
           baseUrl: client.baseUrl,
-          basicAuth: options.basicAuth ?? io.environment.PINRAFT_BASIC_AUTH,
+          basicAuth: client.basicAuth,
           timeout: Number(options.timeout) * 1000,
+          fetch: client.fetch,
+          checkCertificate: options.checkCertificate !== false,
         },
         options.local,
       )

@@ -1,35 +1,19 @@
 import { Command, CommanderError } from 'commander'
 import { serviceVersion } from '../version.ts'
 import { registerAddCommand } from './add.ts'
+import { addClientOptions } from './client-options.ts'
 import { registerDaemonCommand } from './daemon.ts'
+import { expectedErrors } from './expected-errors.ts'
 import { registerIdCommand } from './id.ts'
 import { registerInitCommand } from './init.ts'
 import type { CliIo } from './io.ts'
 import { registerIpfsCommands } from './ipfs.ts'
 import { registerPeersCommands } from './peers.ts'
 import { registerPinCommands } from './pin.ts'
+import { recoverCommand } from './recover.ts'
 import { registerStateCommands } from './state.ts'
+import { statusCommand } from './status.ts'
 import { registerVersionCommand } from './version.ts'
-
-/** Errors whose message is the whole story: printed without a stack. */
-const expectedErrors = new Set([
-  'ConfigurationError',
-  'ConfigurationMissingError',
-  'ConfigurationExistsError',
-  'OldConfigurationKeysError',
-  'InvalidEnvironmentError',
-  'InvalidConfigurationError',
-  'FolderLockedError',
-  'JoinError',
-  'UsageError',
-  'ApiResponseError',
-  'ApiUnreachableError',
-  'InvalidMultiaddrError',
-  'PeerstoreFileError',
-  'StateImportError',
-  'OperationRejectedError',
-  'InvalidConnectorConfigurationError',
-])
 
 /** The `pinraft` program: service and client commands in one binary. */
 export function createProgram(io: CliIo): Command {
@@ -67,20 +51,27 @@ Environment:
   PINRAFT_<SECTION>_<KEY>                 overrides a service.json key, e.g.
                                           PINRAFT_CLUSTER_PEERNAME, PINRAFT_CONSENSUS_RAFT_HEARTBEAT_TIMEOUT,
                                           PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS
-  PINRAFT_HOST, PINRAFT_BASIC_AUTH        defaults of --host and --basic-auth
+  PINRAFT_HOST                            default of --host
+  CLUSTER_CREDENTIALS, PINRAFT_BASIC_AUTH default of --basic-auth (ipfs-cluster-ctl's variable first)
   PINRAFT_LOG_LEVEL                       default of --log-level`,
     )
+  addClientOptions(program)
   registerInitCommand(program, io)
   registerDaemonCommand(program, io)
   registerStateCommands(program, io)
   registerIdCommand(program, io)
   registerPeersCommands(program, io)
   registerPinCommands(program, io)
+  program.addCommand(statusCommand(io))
+  program.addCommand(recoverCommand(io))
   registerAddCommand(program, io)
   registerIpfsCommands(program, io)
   registerVersionCommand(program, io)
   return program
 }
+
+/** The exit status of a command whose reader went away, as a process killed by SIGPIPE. */
+export const OUTPUT_CLOSED_EXIT_CODE = 141
 
 /** Runs the program on `argv` (without node and the script); resolves with the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -99,6 +90,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return error.exitCode
     }
     const failure = error instanceof Error ? error : new Error(String(error))
+    // `pinraft state export | head`: the reader has what it wanted; nothing to say.
+    if (failure.name === 'OutputClosedError') return OUTPUT_CLOSED_EXIT_CODE
+    if (failure.name === 'ReportedError') return 1
+    // `pin add`'s status follow-up: ipfs-cluster-ctl's exit codes (2: an error status, 62: a
+    // --wait that timed out), after the message.
+    if (failure.name === 'PinFollowUpError') {
+      io.stderr(`error: ${failure.message}\n`)
+      return (failure as Error & { exitCode: number }).exitCode
+    }
     if (expectedErrors.has(failure.name)) {
       io.stderr(`error: ${failure.message}\n`)
     } else {

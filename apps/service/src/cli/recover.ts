@@ -1,7 +1,7 @@
 import { parseCid } from '@pinraft/state-pinset'
 import { Command } from 'commander'
 import { UsageError } from '../errors.ts'
-import { type ClientOptions, withClientOptions } from './client-options.ts'
+import type { ClientOptions } from './client-options.ts'
 import type { CliIo } from './io.ts'
 import { statusClient, statusLine } from './status-output.ts'
 
@@ -21,7 +21,7 @@ export function recoverCommand(io: CliIo): Command {
     )
     .argument('[cid]', 'the CID to recover (default: every pin that needs it)')
     .option('--local', 'recover only on the peer behind the API, not on every peer')
-  withClientOptions(command)
+  command
     .addHelpText(
       'after',
       '\nExamples:\n  pinraft recover bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi\n  pinraft recover --local',

@@ -28,10 +28,10 @@ export function statusLine(encoding: Encoding, global: GlobalPinInfoJson): strin
 /** The status client for the API the client options point at (same --host, auth and timeout). */
 export async function statusClient(options: ClientOptions, io: CliIo): Promise<StatusClient> {
   const api = await apiClient(options, io)
-  const basicAuth = options.basicAuth ?? io.environment.PINRAFT_BASIC_AUTH
   return new StatusClient({
     baseUrl: api.baseUrl,
-    basicAuth: basicAuth === '' ? undefined : basicAuth,
+    basicAuth: api.basicAuth,
     timeout: Number(options.timeout) * 1000,
+    checkCertificate: options.checkCertificate !== false,
   })
 }

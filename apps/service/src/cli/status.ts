@@ -2,7 +2,7 @@ import { parseStatusFilter } from '@pinraft/pintracker'
 import { parseCid } from '@pinraft/state-pinset'
 import { Command } from 'commander'
 import { UsageError } from '../errors.ts'
-import { type ClientOptions, withClientOptions } from './client-options.ts'
+import type { ClientOptions } from './client-options.ts'
 import type { CliIo } from './io.ts'
 import { statusClient, statusLine } from './status-output.ts'
 
@@ -36,7 +36,7 @@ export function statusCommand(io: CliIo): Command {
       '--filter <statuses>',
       'only pins with a peer in one of these statuses (comma-separated): pinned, pinning, pin_queued, pin_error, unpinning, unpin_queued, unpin_error, remote, unpinned, unexpectedly_unpinned, cluster_error, sharded, error, queued',
     )
-  withClientOptions(command)
+  command
     .addHelpText(
       'after',
       '\nExamples:\n  pinraft status\n  pinraft status bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi\n  pinraft status --filter pin_error,unexpectedly_unpinned\n  pinraft status --local --enc json',

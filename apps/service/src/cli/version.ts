@@ -1,16 +1,14 @@
 import type { Command } from 'commander'
-import { apiClient, type ClientOptions, withClientOptions } from './client-options.ts'
+import { apiClient, type ClientOptions } from './client-options.ts'
 import { output } from './format.ts'
 import type { CliIo } from './io.ts'
 
 export function registerVersionCommand(program: Command, io: CliIo): void {
-  withClientOptions(
-    program
-      .command('version')
-      .description(
-        "Show the version of the peer behind the API (`pinraft --version` shows this program's).",
-      ),
-  )
+  program
+    .command('version')
+    .description(
+      "Show the version of the peer behind the API (`pinraft --version` shows this program's).",
+    )
     .addHelpText('after', '\nExamples:\n  pinraft version\n  pinraft version --enc json')
     .action(async (_options: ClientOptions, command: Command) => {
       const options = command.optsWithGlobals<ClientOptions>()

@@ -82,6 +82,10 @@ export interface RestClientInit {
   readonly baseUrl: string
   readonly basicAuth?: string
   readonly timeout: number
+  /** The API client's fetch (it carries `--no-check-certificate`). */
+  readonly fetch?: typeof fetch
+  /** false with `--no-check-certificate`: an HTTPS API's certificate is not verified. */
+  readonly checkCertificate?: boolean
 }
 
 function authorization(init: RestClientInit): Record<string, string> {
@@ -135,6 +139,7 @@ export async function* addFiles(
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
     const request = send(url, {
       method: 'POST',
+      rejectUnauthorized: init.checkCertificate !== false,
       headers: {
         ...authorization(init),
         'content-type': `multipart/form-data; boundary=${boundary}`,
@@ -181,7 +186,7 @@ export async function repoGc(
 ): Promise<{ peer_map: Record<string, RepoGcJson> }> {
   let response: Response
   try {
-    response = await fetch(`${init.baseUrl}/ipfs/gc${local ? '?local=true' : ''}`, {
+    response = await (init.fetch ?? fetch)(`${init.baseUrl}/ipfs/gc${local ? '?local=true' : ''}`, {
       method: 'POST',
       headers: authorization(init),
       signal: AbortSignal.timeout(init.timeout),

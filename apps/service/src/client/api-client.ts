@@ -29,30 +29,48 @@ export interface PinOptions {
 }
 
 export interface ApiClientInit {
-  /** `http://127.0.0.1:9094` */
-  readonly baseUrl: string
+  /**
+   * `http://127.0.0.1:9094`, or several: tried in order while they cannot be reached (ctl's
+   * `--host a,b,c` failover); an answer with an HTTP status, even an error, ends the search.
+   */
+  readonly baseUrl: string | readonly string[]
   /** `user:password` */
   readonly basicAuth?: string
   /** Milliseconds for each request. */
   readonly timeout?: number
   readonly fetch?: typeof fetch
+  /** `--debug`: each request and its status, to stderr. */
+  readonly debug?: (line: string) => void
 }
 
 /** An HTTP client of the REST API (any IPFS Cluster 1.x compatible peer), for the CLI. */
 export class ApiClient {
-  readonly baseUrl: string
+  /** The API that answered last (the first one until a request was made). */
+  baseUrl: string
+  readonly baseUrls: readonly string[]
+  /** `user:password` as resolved from the flags and the environment, for clients that stream. */
+  readonly basicAuth: string | undefined
+  /** The fetch to use for this API (it carries `--no-check-certificate`). */
+  readonly fetch: typeof fetch
   readonly #authorization: string | undefined
   readonly #timeout: number
   readonly #fetch: typeof fetch
+  readonly #debug: ((line: string) => void) | undefined
 
   constructor(init: ApiClientInit) {
-    this.baseUrl = init.baseUrl.replace(/\/+$/, '')
+    const urls = typeof init.baseUrl === 'string' ? [init.baseUrl] : [...init.baseUrl]
+    if (urls.length === 0) throw new TypeError('ApiClient needs at least one base URL')
+    this.baseUrls = urls.map((url) => url.replace(/\/+$/, ''))
+    this.baseUrl = this.baseUrls[0]!
+    this.#debug = init.debug
     this.#authorization =
       init.basicAuth === undefined
         ? undefined
         : `Basic ${Buffer.from(init.basicAuth).toString('base64')}`
     this.#timeout = init.timeout ?? 60_000
     this.#fetch = init.fetch ?? fetch
+    this.basicAuth = init.basicAuth
+    this.fetch = this.#fetch
   }
 
   async #request(
@@ -64,17 +82,30 @@ export class ApiClient {
       AbortSignal.timeout(this.#timeout),
       ...(options?.signal === undefined ? [] : [options.signal]),
     ])
-    let response: Response
-    try {
-      response = await this.#fetch(`${this.baseUrl}${path}`, {
-        method,
-        signal,
-        headers: this.#authorization === undefined ? {} : { authorization: this.#authorization },
-      })
-    } catch (error) {
-      const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message
+    let response: Response | undefined
+    const failures: string[] = []
+    for (const baseUrl of this.baseUrls) {
+      try {
+        this.#debug?.(`${method} ${baseUrl}${path}`)
+        response = await this.#fetch(`${baseUrl}${path}`, {
+          method,
+          signal,
+          headers: this.#authorization === undefined ? {} : { authorization: this.#authorization },
+        })
+        this.baseUrl = baseUrl
+        this.#debug?.(`${response.status} ${response.statusText} from ${baseUrl}${path}`)
+        break
+      } catch (error) {
+        const cause =
+          (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message
+        this.#debug?.(`${baseUrl}${path}: ${cause}`)
+        failures.push(`${baseUrl} (${cause})`)
+        if (signal.aborted) break
+      }
+    }
+    if (response === undefined) {
       throw new ApiUnreachableError(
-        `cannot reach the pinraft API at ${this.baseUrl} (${cause}): is \`pinraft daemon\` running there? Point --host at another peer's API otherwise`,
+        `cannot reach the pinraft API at ${failures.join(', ')}: is \`pinraft daemon\` running there? Point --host at another peer's API otherwise`,
       )
     }
     if (response.ok) return response
@@ -146,6 +177,29 @@ export class ApiClient {
 
   allocations(): Promise<PinJson[]> {
     return this.#lines('/allocations')
+  }
+
+  /**
+   * The pinset as the API streams it, one pin at a time, so a large one is never held whole.
+   * Throws `ApiResponseError` if the stream reports an error at its end (`X-Stream-Error`).
+   */
+  async *streamAllocations(options?: { signal?: AbortSignal }): AsyncGenerator<PinJson> {
+    const response = await this.#request('GET', '/allocations', options)
+    if (response.status === 204 || response.body === null) return
+    const decoder = new TextDecoder()
+    let pending = ''
+    for await (const chunk of response.body) {
+      pending += decoder.decode(chunk, { stream: true })
+      let newline = pending.indexOf('\n')
+      while (newline >= 0) {
+        const line = pending.slice(0, newline)
+        pending = pending.slice(newline + 1)
+        if (line.trim() !== '') yield JSON.parse(line) as PinJson
+        newline = pending.indexOf('\n')
+      }
+    }
+    pending += decoder.decode()
+    if (pending.trim() !== '') yield JSON.parse(pending) as PinJson
   }
 
   allocation(cid: string): Promise<PinJson> {

@@ -34,6 +34,8 @@ export interface StatusClientInit {
   readonly basicAuth?: string
   /** Milliseconds for each request (a stream may take longer: this bounds each line). */
   readonly timeout?: number
+  /** false with `--no-check-certificate`: an HTTPS API's certificate is not verified. */
+  readonly checkCertificate?: boolean
 }
 
 export interface LocalOption {
@@ -51,6 +53,7 @@ export class StatusClient {
   readonly baseUrl: string
   readonly #authorization: string | undefined
   readonly #timeout: number
+  readonly #checkCertificate: boolean
 
   constructor(init: StatusClientInit) {
     this.baseUrl = init.baseUrl.replace(/\/+$/, '')
@@ -59,6 +62,7 @@ export class StatusClient {
         ? undefined
         : `Basic ${Buffer.from(init.basicAuth).toString('base64')}`
     this.#timeout = init.timeout ?? 60_000
+    this.#checkCertificate = init.checkCertificate !== false
   }
 
   #send(method: string, path: string, signal?: AbortSignal): Promise<IncomingMessage> {
@@ -67,6 +71,7 @@ export class StatusClient {
     return new Promise((resolve, reject) => {
       const outgoing = request(url, {
         method,
+        rejectUnauthorized: this.#checkCertificate,
         headers: this.#authorization === undefined ? {} : { authorization: this.#authorization },
         signal,
         timeout: this.#timeout,

@@ -4,9 +4,9 @@ import { dirname } from 'node:path'
 import { resolveIpfsHttpConfiguration } from '@pinraft/ipfs-connector'
 import { parsePeerMultiaddr, savePeerstoreFile } from '@pinraft/pstoremgr'
 import { ConfigurationError, ConfigurationExistsError, UsageError } from '../errors.ts'
-import { generateIdentity, identityToJson } from './identity.ts'
+import { generateIdentity, type Identity, identityToJson } from './identity.ts'
 import { identityPath, peerstorePath, servicePath } from './paths.ts'
-import { defaultServiceJson } from './sections.ts'
+import { defaultServiceJson, type ServiceJson } from './sections.ts'
 
 export interface InitializeOptions {
   readonly folder: string
@@ -17,6 +17,8 @@ export interface InitializeOptions {
   readonly secret?: string
   /** `--ipfs-api`: use Kubo's RPC API at this multiaddress instead of the embedded IPFS node. */
   readonly ipfsApi?: string
+  /** `init --from`: the converted configuration and identity, written instead of new ones. */
+  readonly converted?: { readonly serviceJson: ServiceJson; readonly identity: Identity }
 }
 
 export interface InitializeResult {
@@ -91,25 +93,27 @@ export async function initializeFolder(options: InitializeOptions): Promise<Init
     // Refused now rather than at the daemon's start: init writes nothing it cannot read.
     resolveIpfsHttpConfiguration({ node_multiaddress: options.ipfsApi })
   }
-  const generatedSecret = given === undefined || given === ''
-  const secret = generatedSecret ? randomBytes(32).toString('hex') : given.toLowerCase()
-  const identity = await generateIdentity()
+  const generatedSecret = options.converted === undefined && (given === undefined || given === '')
+  const secret = generatedSecret ? randomBytes(32).toString('hex') : (given ?? '').toLowerCase()
+  const identity = options.converted?.identity ?? (await generateIdentity())
+  const serviceJson = options.converted?.serviceJson ?? defaultServiceJson(secret, options.ipfsApi)
+  if (options.converted !== undefined && options.ipfsApi !== undefined) {
+    serviceJson.ipfs_connector = defaultServiceJson(secret, options.ipfsApi).ipfs_connector
+  }
 
   await mkdir(folder, { recursive: true, mode: 0o700 })
   // Both files hold secrets: readable by their owner only.
-  await writeFileAtomically(
-    service,
-    `${JSON.stringify(defaultServiceJson(secret, options.ipfsApi), null, 2)}\n`,
-    0o600,
-  )
+  await writeFileAtomically(service, `${JSON.stringify(serviceJson, null, 2)}\n`, 0o600)
   await writeFileAtomically(
     identityFile,
     `${JSON.stringify(identityToJson(identity), null, 2)}\n`,
     0o600,
   )
   const files = [service, identityFile]
-  if (peers.length > 0) {
-    const path = peerstorePath(folder)
+  const path = peerstorePath(folder)
+  // With --force the peerstore is reset too (to --peers, or empty), as ipfs-cluster-service's
+  // `init -f` does: addresses of another cluster must not linger.
+  if (peers.length > 0 || (options.force && (await exists(path)))) {
     await savePeerstoreFile(path, peers)
     files.push(path)
   }

@@ -5,10 +5,15 @@ import {
   defaultEmbeddedConfiguration,
   defaultIpfsHttpConfiguration,
 } from '@pinraft/ipfs-connector'
+import {
+  defaultStatelessConfiguration,
+  type StatelessConfigurationJson,
+  statelessConfigurationToJson,
+} from '@pinraft/pintracker'
 
 /**
  * The sections of `service.json` and their keys, in IPFS Cluster's shape: `cluster`,
- * `consensus.raft`, `api.restapi`. Every key a section accepts has a default here, which also
+ * `consensus.raft`, `api.restapi`, `ipfs_connector`, `pin_tracker.stateless`. Every key a section accepts has a default here, which also
  * gives its type to environment overrides.
  */
 
@@ -19,6 +24,10 @@ export interface ClusterSectionJson {
   replication_factor_min: number
   replication_factor_max: number
   dial_peer_timeout: string
+  /** How often the pin tracker compares the IPFS node with the pinset (1.x's default 5m). */
+  state_sync_interval: string
+  /** How often pins in error are retried (1.x's default 12m). */
+  pin_recover_interval: string
 }
 
 export interface RestApiSectionJson {
@@ -30,6 +39,12 @@ export interface RestApiSectionJson {
   idle_timeout: string
   max_header_bytes: number
   headers: Record<string, string[]>
+  cors_allowed_origins: string[]
+  cors_allowed_methods: string[]
+  cors_allowed_headers: string[]
+  cors_exposed_headers: string[]
+  cors_allow_credentials: boolean
+  cors_max_age: string
 }
 
 /** IPFS Cluster listens on every interface for its peers; the API stays on loopback. */
@@ -44,6 +59,8 @@ export function defaultClusterSection(secret: string): ClusterSectionJson {
     replication_factor_min: -1,
     replication_factor_max: -1,
     dial_peer_timeout: '3s',
+    state_sync_interval: '5m0s',
+    pin_recover_interval: '12m0s',
   }
 }
 
@@ -57,6 +74,18 @@ export function defaultRestApiSection(): RestApiSectionJson {
     idle_timeout: '2m0s',
     max_header_bytes: 4096,
     headers: {},
+    // IPFS Cluster 1.x's CORS defaults (api/rest/config.go).
+    cors_allowed_origins: ['*'],
+    cors_allowed_methods: ['GET'],
+    cors_allowed_headers: [],
+    cors_exposed_headers: [
+      'Content-Type',
+      'X-Stream-Output',
+      'X-Chunked-Output',
+      'X-Content-Length',
+    ],
+    cors_allow_credentials: true,
+    cors_max_age: '0s',
   }
 }
 
@@ -65,6 +94,15 @@ export interface ServiceJson {
   consensus: { raft: ReturnType<typeof defaultRaftConfiguration> & { data_folder?: string } }
   api: { restapi: RestApiSectionJson }
   ipfs_connector: ConnectorConfigurationJson
+  pin_tracker: { stateless: StatelessConfigurationJson }
+}
+
+/** `pin_tracker.stateless` as 1.x writes it, every key at its default. */
+export function defaultStatelessSection(): StatelessConfigurationJson {
+  return {
+    max_pin_queue_size: defaultStatelessConfiguration.maxPinQueueSize,
+    ...statelessConfigurationToJson(defaultStatelessConfiguration),
+  }
 }
 
 /**
@@ -83,6 +121,7 @@ export function defaultServiceJson(secret: string, ipfsApi?: string): ServiceJso
     consensus: { raft: defaultRaftConfiguration() },
     api: { restapi: defaultRestApiSection() },
     ipfs_connector: defaultIpfsConnectorSection(ipfsApi),
+    pin_tracker: { stateless: defaultStatelessSection() },
   }
 }
 
@@ -146,6 +185,12 @@ export function sectionDescriptions(): SectionDescription[] {
       path: ['ipfs_connector', 'ipfshttp'],
       environmentPrefix: 'PINRAFT_IPFS_CONNECTOR_IPFSHTTP_',
       keys: keysOf(defaultIpfsHttpConfiguration()),
+    },
+    {
+      name: 'pin_tracker.stateless',
+      path: ['pin_tracker', 'stateless'],
+      environmentPrefix: 'PINRAFT_PIN_TRACKER_STATELESS_',
+      keys: keysOf(defaultStatelessSection()),
     },
   ]
 }

@@ -7,12 +7,18 @@ import {
   resolveRaftConfiguration,
 } from '@pinraft/consensus'
 import { type ConnectorConfiguration, resolveConnectorConfiguration } from '@pinraft/ipfs-connector'
-import { ConfigurationError, ConfigurationMissingError } from '../errors.ts'
+import { parseStatelessConfiguration, type StatelessConfiguration } from '@pinraft/pintracker'
+import {
+  ConfigurationError,
+  ConfigurationMissingError,
+  UnknownConfigurationKeysError,
+} from '../errors.ts'
 import { applyEnvironmentOverrides } from './environment.ts'
+import { unknownKeys, unknownKeysMessage } from './ipfs-cluster-keys.ts'
 import { type TcpAddress, tcpAddressFromMultiaddr } from './listen-address.ts'
 import { checkOldKeys } from './old-keys.ts'
 import { peerstorePath, servicePath } from './paths.ts'
-import { sectionDescriptions } from './sections.ts'
+import { defaultRestApiSection, sectionDescriptions } from './sections.ts'
 
 export interface ClusterConfiguration {
   readonly peername: string
@@ -23,6 +29,10 @@ export interface ClusterConfiguration {
   readonly replicationFactorMin: number
   readonly replicationFactorMax: number
   readonly dialPeerTimeout: number
+  /** Milliseconds between the pin tracker's comparisons of the IPFS node with the pinset. */
+  readonly stateSyncInterval: number
+  /** Milliseconds between retries of the pins in error. */
+  readonly pinRecoverInterval: number
 }
 
 export interface RestApiConfiguration {
@@ -35,6 +45,18 @@ export interface RestApiConfiguration {
   readonly idleTimeout: number
   readonly maxHeaderBytes: number
   readonly headers: Readonly<Record<string, readonly string[]>>
+  readonly cors: CorsConfiguration
+}
+
+/** IPFS Cluster 1.x's `cors_*` keys of `api.restapi`. */
+export interface CorsConfiguration {
+  readonly allowedOrigins: readonly string[]
+  readonly allowedMethods: readonly string[]
+  readonly allowedHeaders: readonly string[]
+  readonly exposedHeaders: readonly string[]
+  readonly allowCredentials: boolean
+  /** Milliseconds; 0: no `Access-Control-Max-Age`. */
+  readonly maxAge: number
 }
 
 /** `service.json` validated and resolved, environment overrides applied. */
@@ -45,6 +67,8 @@ export interface ServiceConfiguration {
   readonly api: RestApiConfiguration
   /** `ipfs_connector`: the embedded IPFS node (the default) or Kubo's RPC API. */
   readonly ipfsConnector: ConnectorConfiguration
+  /** `pin_tracker.stateless`: the queue and concurrency of this peer's pin tracker. */
+  readonly pinTracker: StatelessConfiguration
   readonly peerstorePath: string
   /** The `PINRAFT_*` variables that overrode a key, for the startup log. */
   readonly environmentOverrides: readonly string[]
@@ -188,6 +212,8 @@ function resolveCluster(values: Json): ClusterConfiguration {
     replicationFactorMin,
     replicationFactorMax,
     dialPeerTimeout: duration(values, name, 'dial_peer_timeout', '3s'),
+    stateSyncInterval: duration(values, name, 'state_sync_interval', '5m0s'),
+    pinRecoverInterval: duration(values, name, 'pin_recover_interval', '12m0s'),
   }
 }
 
@@ -242,7 +268,29 @@ function resolveRestApi(values: Json, folder: string): RestApiConfiguration {
       'must be an object of "Header-Name": ["value", ...] lists',
     )
   }
+  const stringList = (key: string, fallback: readonly string[]): string[] => {
+    const value = values[key] ?? fallback
+    if (!Array.isArray(value) || value.some((entry) => typeof entry !== 'string'))
+      throw new ConfigurationError(
+        `${name}.${key}`,
+        `must be a list of strings, got ${JSON.stringify(value)}`,
+      )
+    return value as string[]
+  }
+  const allowCredentials = values.cors_allow_credentials ?? true
+  if (typeof allowCredentials !== 'boolean')
+    throw new ConfigurationError(`${name}.cors_allow_credentials`, 'must be true or false')
+  const defaults = defaultRestApiSection()
+  const cors: CorsConfiguration = {
+    allowedOrigins: stringList('cors_allowed_origins', defaults.cors_allowed_origins),
+    allowedMethods: stringList('cors_allowed_methods', defaults.cors_allowed_methods),
+    allowedHeaders: stringList('cors_allowed_headers', defaults.cors_allowed_headers),
+    exposedHeaders: stringList('cors_exposed_headers', defaults.cors_exposed_headers),
+    allowCredentials,
+    maxAge: duration(values, name, 'cors_max_age', '0s'),
+  }
   return {
+    cors,
     listenMultiaddress,
     listen,
     tls: certFile === '' ? null : { certFile: inFolder(certFile), keyFile: inFolder(keyFile) },
@@ -266,7 +314,22 @@ export function resolveServiceConfiguration(
 ): ServiceConfiguration {
   const peerstore = peerstorePath(folder)
   checkOldKeys(json, folder, peerstore)
-  rejectUnknownKeys(json, 'service.json', ['cluster', 'consensus', 'api', 'ipfs_connector'])
+  // Every unknown key at once (a whole IPFS Cluster service.json has many), before any value.
+  const unknown = unknownKeys(json)
+  if (unknown.length > 0)
+    throw new UnknownConfigurationKeysError(
+      unknownKeysMessage(servicePath(folder), unknown),
+      unknown,
+    )
+  rejectUnknownKeys(json, 'service.json', [
+    'cluster',
+    'consensus',
+    'api',
+    'ipfs_connector',
+    'pin_tracker',
+  ])
+  const pinTracker = section(json, ['pin_tracker'], 'pin_tracker')
+  rejectUnknownKeys(pinTracker, 'pin_tracker', ['stateless'])
   const consensus = section(json, ['consensus'], 'consensus')
   rejectUnknownKeys(consensus, 'consensus', ['raft'])
   const api = section(json, ['api'], 'api')
@@ -288,6 +351,7 @@ export function resolveServiceConfiguration(
     raft,
     api: resolveRestApi(section(json, ['api', 'restapi'], 'api.restapi'), folder),
     ipfsConnector: resolveConnectorConfiguration(json.ipfs_connector),
+    pinTracker: parseStatelessConfiguration(pinTracker.stateless),
     peerstorePath: peerstore,
     environmentOverrides,
   }

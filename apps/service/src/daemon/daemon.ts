@@ -6,9 +6,10 @@ import {
   loadServiceConfiguration,
   type ServiceConfiguration,
 } from '../config/service-configuration.ts'
-import { JoinError, UsageError } from '../errors.ts'
+import { AddressInUseError, JoinError, UsageError } from '../errors.ts'
 import type { ApiContext } from '../http/api-context.ts'
 import { idJson } from '../http/id-json.ts'
+import { createPeerMetrics } from '../http/metrics.ts'
 import { type ApiServer, startApiServer } from '../http/server.ts'
 import { type Logger, libraryLogger } from '../logging/logger.ts'
 import { serviceVersion } from '../version.ts'
@@ -16,7 +17,9 @@ import { createIpfsConnector, ipfsIdJson } from './ipfs-node.ts'
 import { startIpfsServices } from './ipfs-services.ts'
 import { createServiceLibp2p, type ServiceLibp2p } from './libp2p-node.ts'
 import { type FolderLock, lockFolder } from './lock-file.ts'
+import { startPinning } from './pinning.ts'
 import { handleServiceProtocol, requestId, requestJoin } from './service-protocol.ts'
+import { watchTransport } from './transport-watch.ts'
 
 export interface DaemonOptions {
   readonly folder: string
@@ -84,6 +87,28 @@ function joinFailure(
 }
 
 /**
+ * A listen failure because the port is taken, as one line naming the address, the key and its
+ * variable (instead of libp2p's advice about `transportManager`); other errors unchanged.
+ */
+function addressInUse(
+  error: unknown,
+  addresses: readonly string[],
+  key: string,
+  variable: string,
+): unknown {
+  const text = `${(error as Error).message ?? ''} ${(error as NodeJS.ErrnoException).code ?? ''}`
+  if (!text.includes('EADDRINUSE')) return error
+  const taken = addresses.filter((address) => {
+    const port = /\/tcp\/(\d+)/.exec(address)?.[1]
+    return port !== undefined && text.includes(`:${port}`)
+  })
+  const shown = (taken.length > 0 ? taken : addresses).join(', ')
+  return new AddressInUseError(
+    `${shown} is already in use by another process: stop it, or give this peer another address with ${key} in service.json (or ${variable})`,
+  )
+}
+
+/**
  * Starts a peer the way `ipfs-cluster-service daemon` does: configuration (never written), lock,
  * libp2p, consensus (staging when bootstrapping), then the HTTP API. On any failure, what was
  * started is stopped again and the lock released.
@@ -128,7 +153,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         logger.info({ backup }, 'bootstrapping: the previous Raft state was backed up and cleaned')
     }
 
-    const libp2p: ServiceLibp2p = await createServiceLibp2p(configuration, identity)
+    const mismatchLogged = new Map<string, number>()
+    const libp2p: ServiceLibp2p = await createServiceLibp2p(configuration, identity, {
+      // Rate-limited per address: a peer with the wrong secret redials every few seconds.
+      onSecretMismatch: ({ remoteAddress, direction }) => {
+        const now = Date.now()
+        if (now - (mismatchLogged.get(remoteAddress) ?? Number.NEGATIVE_INFINITY) < 60_000) return
+        mismatchLogged.set(remoteAddress, now)
+        logger.warn(
+          { remote: remoteAddress, direction },
+          `a connection ${direction === 'inbound' ? 'from' : 'to'} ${remoteAddress} failed the private network handshake: the likely cause is a different cluster.secret on the two peers (compare cluster.secret in their service.json, or PINRAFT_CLUSTER_SECRET)`,
+        )
+      },
+    }).catch((error: unknown) => {
+      throw addressInUse(
+        error,
+        configuration.cluster.listenMultiaddresses,
+        'cluster.listen_multiaddress',
+        'PINRAFT_CLUSTER_LISTEN_MULTIADDRESS',
+      )
+    })
     cleanups.push(async () => {
       await libp2p.stop()
     })
@@ -189,6 +233,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger,
     })
     cleanups.push(ipfs.stop)
+    // The pin tracker follows consensus from here (its first pass pins what the state already
+    // holds); the cluster component answers status and recover for the other peers.
+    const pinning = await startPinning({
+      libp2p,
+      consensus,
+      connector,
+      peername: configuration.cluster.peername,
+      stateless: configuration.pinTracker,
+      stateSyncInterval: configuration.cluster.stateSyncInterval,
+      pinRecoverInterval: configuration.cluster.pinRecoverInterval,
+      peerTimeout: configuration.raft.networkTimeout,
+      logger,
+    })
+    cleanups.push(() => pinning.stop())
     const context: ApiContext = {
       consensus,
       peername: configuration.cluster.peername,
@@ -202,6 +260,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       now: () => Date.now(),
       logger: logger.child({ component: 'http' }),
       ipfs: ipfs.context,
+      cluster: pinning.cluster,
     }
 
     await handleServiceProtocol(
@@ -217,15 +276,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           )
           return known.flat()
         },
-        id: async () =>
-          idJson({
+        // What `GET /id` answers locally, so remote entries of `GET /peers` carry the same
+        // fields (their `cluster_peers_addresses` too), as in IPFS Cluster.
+        id: async () => {
+          const members = await consensus.peers()
+          return idJson({
             id: identity.peerId,
             addresses: selfAddresses(),
-            cluster_peers: await consensus.peers(),
+            cluster_peers: members,
+            cluster_peers_addresses: (
+              await Promise.all(
+                members
+                  .filter((member) => member !== identity.peerId)
+                  .map((member) => peerAddresses(member)),
+              )
+            ).flat(),
             version: serviceVersion,
             ipfs: await ipfs.context.id(),
             peername: configuration.cluster.peername,
-          }),
+          })
+        },
       },
       configuration.raft.networkTimeout + configuration.raft.waitForLeaderTimeout,
       logger.child({ component: 'service' }),
@@ -240,16 +310,31 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       void consensus
         .peers()
         .then((peers) => pstore.savePeerstoreForPeers(peers.map((peer) => peerIdFromString(peer))))
-        .catch((error: unknown) => logger.warn({ err: error }, 'could not save the peerstore file'))
+        .catch((error: unknown) => {
+          // Stopping: the file was saved by the peerstore manager's own stop.
+          if ((error as Error).name === 'ConsensusShutdownError') return
+          logger.warn({ err: error }, 'could not save the peerstore file')
+        })
     }
     consensus.addEventListener('peer:add', savePeerstore)
     consensus.addEventListener('peer:remove', savePeerstore)
 
+    const metrics = createPeerMetrics(consensus, { transport: libp2p.services.raft })
+    cleanups.push(async () => metrics.stop())
+    watchTransport(libp2p.services.raft, logger.child({ component: 'raft-transport' }))
     const server: ApiServer = await startApiServer(
       context,
       configuration.api,
       logger.child({ component: 'http' }),
-    )
+      metrics,
+    ).catch((error: unknown) => {
+      throw addressInUse(
+        error,
+        [configuration.api.listenMultiaddress],
+        'api.restapi.http_listen_multiaddress',
+        'PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS',
+      )
+    })
     cleanups.push(() => server.close())
 
     let stopping: Promise<void> | undefined
@@ -263,6 +348,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         logger.info('shutting down: HTTP API, then consensus, then the IPFS node, then libp2p')
+        if (configuration.raft.leaveOnShutdown) {
+          const status = consensus.status()
+          logger.info(
+            {
+              leader: status.leader,
+              timeout: `${configuration.raft.networkTimeout / 1000}s`,
+            },
+            status.leader === null
+              ? 'leaving the cluster (--leave): no leader is known, so the removal of this peer may not commit; waiting up to consensus.raft.network_timeout'
+              : 'leaving the cluster (--leave): waiting for the leader to commit the removal of this peer, up to consensus.raft.network_timeout',
+          )
+        }
         await unwind()
         logger.info('stopped')
         if (failure === undefined) resolveStopped()
@@ -364,6 +461,19 @@ async function join(
     )
   }
   logger.info('added to the cluster; catching up with the leader')
+  // A large snapshot or log takes a while: say how far it got every few seconds.
+  const progress = setInterval(() => {
+    const status = consensus.status()
+    logger.info(
+      {
+        appliedIndex: status.appliedIndex,
+        commitIndex: status.commitIndex,
+        pins: status.pins,
+        leader: status.leader,
+      },
+      `catching up with the leader: applied ${status.appliedIndex} of ${status.commitIndex} (${status.pins} pins so far)`,
+    )
+  }, 5000)
   try {
     await consensus.ready({ signal: deadline })
   } catch {
@@ -373,5 +483,7 @@ async function join(
       texts,
       backup,
     )
+  } finally {
+    clearInterval(progress)
   }
 }

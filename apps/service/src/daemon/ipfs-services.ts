@@ -5,7 +5,6 @@ import type { ServiceConfiguration } from '../config/service-configuration.ts'
 import type { IdJson } from '../http/id-json.ts'
 import type { IpfsApiContext } from '../http/ipfs-context.ts'
 import type { Logger } from '../logging/logger.ts'
-import { startDirectPinning } from './direct-pinning.ts'
 import { connectSwarmsDelay, ipfsIdJson } from './ipfs-node.ts'
 import { handleIpfsProtocol, requestRepoGc } from './ipfs-protocol.ts'
 import { connectIpfsSwarms } from './ipfs-swarm.ts'
@@ -31,8 +30,8 @@ function repoGcTimeout(configuration: ServiceConfiguration): number {
 
 /**
  * What the daemon runs around its IPFS node once consensus is up: the `/ipfs/gc` protocol
- * between peers, the swarm connections between the peers' IPFS nodes and, until the pin
- * tracker exists, direct pinning. Returns the API's IPFS context and a stop function.
+ * between peers and the swarm connections between the peers' IPFS nodes (the pin tracker,
+ * `pinning.ts`, pins on it). Returns the API's IPFS context and a stop function.
  */
 export async function startIpfsServices(
   init: IpfsServicesInit,
@@ -64,16 +63,9 @@ export async function startIpfsServices(
     timeout: configuration.raft.networkTimeout,
     logger: logger.child({ component: 'ipfs-swarm' }),
   })
-  const stopPinning = startDirectPinning({
-    connector,
-    consensus,
-    selfPeerId: init.peerId,
-    logger: logger.child({ component: 'pinning' }),
-  })
   return {
     context,
     stop: async () => {
-      stopPinning()
       stopSwarms()
       await libp2p.unhandle('/pinraft/ipfs/1.0.0').catch(() => {})
     },

@@ -9,6 +9,7 @@ import { preSharedKeyFromSecret, type RaftTransport, raftTransport } from '@pinr
 import { createLibp2p } from 'libp2p'
 import type { Identity } from '../config/identity.ts'
 import type { ServiceConfiguration } from '../config/service-configuration.ts'
+import { type SecretMismatch, secretCheckingProtector } from './secret-check.ts'
 
 export type ServiceLibp2p = Libp2p<{
   raft: RaftTransport
@@ -25,16 +26,25 @@ export type ServiceLibp2p = Libp2p<{
 export async function createServiceLibp2p(
   configuration: ServiceConfiguration,
   identity: Identity,
+  options: { onSecretMismatch?: (mismatch: SecretMismatch) => void } = {},
 ): Promise<ServiceLibp2p> {
+  const protector = preSharedKey({ psk: preSharedKeyFromSecret(configuration.cluster.secret) })
+  const onMismatch = options.onSecretMismatch
   const node = await createLibp2p({
     privateKey: identity.privateKey,
     addresses: { listen: [...configuration.cluster.listenMultiaddresses] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionProtector: preSharedKey({
-      psk: preSharedKeyFromSecret(configuration.cluster.secret),
-    }),
+    connectionProtector:
+      onMismatch === undefined
+        ? protector
+        : () =>
+            secretCheckingProtector(
+              protector(),
+              Buffer.from(configuration.cluster.secret, 'hex'),
+              onMismatch,
+            ),
     services: {
       identify: identify(),
       raft: raftTransport(),

@@ -1,7 +1,9 @@
 import type { AbortOptions, Consensus } from '@pinraft/consensus'
 import type { Logger } from '../logging/logger.ts'
+import type { CorsOptions } from './cors.ts'
 import type { IdJson } from './id-json.ts'
 import type { IpfsApiContext } from './ipfs-context.ts'
+import type { StatusCluster } from './routes/pin-status.ts'
 
 /**
  * What the HTTP API needs from the running peer. The daemon builds it from libp2p and
@@ -27,10 +29,17 @@ export interface ApiContext {
   readonly logger: Logger
   /** This peer's IPFS node, for `/add`, `/ipfs/gc` and `/id`'s `ipfs` (absent in route tests). */
   readonly ipfs?: IpfsApiContext
+  /**
+   * The cluster component (pin tracker status and recover across peers), for `GET /pins…`,
+   * `POST /pins/…/recover` and pins by path; absent in route tests that do not need it.
+   */
+  readonly cluster?: StatusCluster
 }
 
-/** The options of the API plugin that come from `api.restapi`. */
+/** The options of the API that come from `api.restapi`. */
 export interface ApiOptions {
   readonly basicAuthCredentials?: Readonly<Record<string, string>> | null
   readonly headers?: Readonly<Record<string, readonly string[]>>
+  /** IPFS Cluster 1.x's CORS keys; its defaults when omitted. */
+  readonly cors?: CorsOptions
 }

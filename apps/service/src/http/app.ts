@@ -1,4 +1,5 @@
-import { timingSafeEqual } from 'node:crypto'
+import type { Duplex } from 'node:stream'
+import { Readable } from 'node:stream'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Pin } from '@pinraft/state-pinset'
 import { parseCid, pinToClusterJson, pinTypes } from '@pinraft/state-pinset'
@@ -10,19 +11,17 @@ import type {
   FastifyServerOptions,
 } from 'fastify'
 import fastify from 'fastify'
-import {
-  InvalidParameterError,
-  NotFoundError,
-  UnauthorizedError,
-  UnknownPeerError,
-} from '../errors.ts'
+import { ConsistentReadError, InvalidParameterError, NotFoundError } from '../errors.ts'
+import { registerAccessControl } from './access-control.ts'
 import type { ApiContext, ApiOptions } from './api-context.ts'
 import { handleError } from './error-handler.ts'
 import { type IdJson, idJson } from './id-json.ts'
-import { prometheusMetrics } from './metrics.ts'
+import { createPeerMetrics, type PeerMetrics } from './metrics.ts'
 import { type PinQuery, pinInputFromQuery } from './pin-request.ts'
+import { notReadyReason } from './readiness.ts'
 import { addRoutes } from './routes/add.ts'
 import { ipfsGcRoutes } from './routes/ipfs-gc.ts'
+import { pinStatusRoutes } from './routes/pin-status.ts'
 
 const errorSchema = {
   type: 'object',
@@ -68,6 +67,65 @@ function sendStream(reply: FastifyReply, lines: string[]): FastifyReply {
   return reply.type('application/json').send(lines.join(''))
 }
 
+/**
+ * Streams lines as IPFS Cluster 1.x does (204 when there is none, `X-Stream-Error` trailer),
+ * pulling them one at a time, so a large pinset is never held in memory as one body. An error
+ * in the middle ends the body and is reported in the trailer.
+ */
+async function streamLines(
+  reply: FastifyReply,
+  lines: AsyncIterator<string>,
+): Promise<FastifyReply> {
+  const first = await lines.next()
+  if (first.done === true) return reply.code(204).send()
+  let streamError = ''
+  async function* body(): AsyncGenerator<string> {
+    yield first.value
+    try {
+      for (let next = await lines.next(); next.done !== true; next = await lines.next())
+        yield next.value
+    } catch (error) {
+      streamError = (error as Error).message
+    } finally {
+      await lines.return?.()
+    }
+  }
+  reply.trailer('X-Stream-Error', async () => streamError)
+  return reply.type('application/json').send(Readable.from(body(), { objectMode: false }))
+}
+
+/** `?consistent=true`: a linearizable read (ReadIndex) before reading the local state. */
+async function readPoint(
+  context: ApiContext,
+  consistent: string | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  if (consistent === undefined || consistent === 'false' || consistent === '') return
+  if (consistent !== 'true')
+    throw new InvalidParameterError(
+      `consistent must be true or false, got ${JSON.stringify(consistent)}`,
+    )
+  try {
+    await context.consensus.readIndex({ signal })
+  } catch (error) {
+    const name = (error as Error).name
+    if (name === 'NoLeaderError' || name === 'ConsensusShutdownError') throw error
+    throw new ConsistentReadError(
+      `could not confirm a consistent read with the leader: ${(error as Error).message}`,
+      { cause: error },
+    )
+  }
+}
+
+/** Aborted when the client goes away. */
+function requestSignal(request: {
+  raw: { once(event: 'close', listener: () => void): unknown }
+}): AbortSignal {
+  const controller = new AbortController()
+  request.raw.once('close', () => controller.abort())
+  return controller.signal
+}
+
 function parseCidParameter(text: string): string {
   return parseCid(text).toString()
 }
@@ -80,22 +138,6 @@ function parsePeerParameter(text: string): string {
       `error decoding Peer ID: ${JSON.stringify(text)} is not a peer ID (${(error as Error).message}); expected a base58 peer ID such as 12D3KooW…`,
     )
   }
-}
-
-function credentialsMatch(
-  header: string | undefined,
-  credentials: Readonly<Record<string, string>>,
-): boolean {
-  if (header === undefined || !header.startsWith('Basic ')) return false
-  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8')
-  const separator = decoded.indexOf(':')
-  if (separator < 0) return false
-  const user = decoded.slice(0, separator)
-  const password = Buffer.from(decoded.slice(separator + 1))
-  const expected = credentials[user]
-  if (expected === undefined || !Object.hasOwn(credentials, user)) return false
-  const wanted = Buffer.from(expected)
-  return wanted.length === password.length && timingSafeEqual(wanted, password)
 }
 
 async function localId(context: ApiContext): Promise<IdJson> {
@@ -123,21 +165,23 @@ async function localId(context: ApiContext): Promise<IdJson> {
  * The REST API routes (IPFS Cluster REST API 1.x compatible), as a fastify plugin. Every route
  * has a schema; errors go through the one handler of `createApp`.
  */
-export const apiRoutes: FastifyPluginAsync<{ context: ApiContext; api?: ApiOptions }> = async (
-  app,
-  options,
-) => {
-  const { context } = options
+export const apiRoutes: FastifyPluginAsync<{
+  context: ApiContext
+  api?: ApiOptions
+  metrics: PeerMetrics
+}> = async (app, options) => {
+  const { context, metrics } = options
   const { consensus } = context
-  const credentials = options.api?.basicAuthCredentials ?? null
   const headers = options.api?.headers ?? {}
 
-  if (credentials !== null) {
-    app.addHook('onRequest', async (request) => {
-      if (!credentialsMatch(request.headers.authorization, credentials))
-        throw new UnauthorizedError('Unauthorized')
-    })
-  }
+  // No route reads a body: any body, of any type (`curl -d ''`), is accepted and ignored, as
+  // IPFS Cluster's router does.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', (_request, payload, done) => {
+    payload.on('error', done)
+    payload.on('end', () => done(null))
+    payload.resume()
+  })
   if (Object.keys(headers).length > 0) {
     app.addHook('onSend', async (_request, reply, payload) => {
       for (const [name, values] of Object.entries(headers)) {
@@ -149,6 +193,14 @@ export const apiRoutes: FastifyPluginAsync<{ context: ApiContext; api?: ApiOptio
 
   await app.register(addRoutes, { context })
   await app.register(ipfsGcRoutes, { context })
+  if (context.cluster !== undefined) {
+    await app.register(pinStatusRoutes, {
+      cluster: context.cluster,
+      replicationFactorMin: context.replicationFactorMin,
+      replicationFactorMax: context.replicationFactorMax,
+      now: context.now,
+    })
+  }
 
   app.get('/id', { schema: { response: { '4xx': errorSchema, '5xx': errorSchema } } }, async () =>
     localId(context),
@@ -168,10 +220,18 @@ export const apiRoutes: FastifyPluginAsync<{ context: ApiContext; api?: ApiOptio
     reply.code(204).send(),
   )
 
+  // Readiness, for load balancers and supervisors: /health stays IPFS Cluster's liveness check.
+  app.get('/health/ready', { schema: {} }, async (_request, reply) => {
+    const reason = notReadyReason(consensus)
+    if (reason === null) return reply.code(204).send()
+    return reply
+      .code(503)
+      .type('application/json')
+      .send({ code: 503, message: `not ready: ${reason}` })
+  })
+
   app.get('/metrics', { schema: {} }, async (_request, reply) =>
-    reply
-      .type('text/plain; version=0.0.4; charset=utf-8')
-      .send(prometheusMetrics(consensus.status())),
+    reply.type(metrics.contentType).send(await metrics.text()),
   )
 
   app.get('/peers', { schema: {} }, async (request, reply) => {
@@ -213,23 +273,21 @@ export const apiRoutes: FastifyPluginAsync<{ context: ApiContext; api?: ApiOptio
       },
     },
     async (request, reply) => {
+      // As IPFS Cluster: removing a peer that is not a member succeeds (there is nothing to do).
       const peer = parsePeerParameter(request.params.peer)
-      const members = await consensus.peers()
-      if (!members.includes(peer)) {
-        throw new UnknownPeerError(
-          `peer ${peer} is not a member of the cluster; GET /peers (pinraft peers ls) lists the members`,
-        )
-      }
       await consensus.rmPeer(peer)
       return reply.code(204).send()
     },
   )
 
-  app.get<{ Querystring: { filter?: string } }>(
+  app.get<{ Querystring: { filter?: string; consistent?: string } }>(
     '/allocations',
     {
       schema: {
-        querystring: { type: 'object', properties: { filter: { type: 'string' } } },
+        querystring: {
+          type: 'object',
+          properties: { filter: { type: 'string' }, consistent: { type: 'string' } },
+        },
       },
     },
     async (request, reply) => {
@@ -247,19 +305,28 @@ export const apiRoutes: FastifyPluginAsync<{ context: ApiContext; api?: ApiOptio
           )
         }
       }
-      const lines: string[] = []
-      for await (const pin of consensus.state().list()) {
-        if (wanted.has(pin.type)) lines.push(`${pinToClusterJson(pin)}\n`)
+      const signal = requestSignal(request)
+      await readPoint(context, request.query.consistent, signal)
+      async function* lines(): AsyncGenerator<string> {
+        for await (const pin of consensus.state().list({ signal })) {
+          if (wanted.has(pin.type)) yield `${pinToClusterJson(pin)}\n`
+        }
       }
-      return sendStream(reply, lines)
+      return streamLines(reply, lines())
     },
   )
 
-  app.get<{ Params: { cid: string } }>(
+  app.get<{ Params: { cid: string }; Querystring: { consistent?: string } }>(
     '/allocations/:cid',
-    { schema: { params: cidParams } },
+    {
+      schema: {
+        params: cidParams,
+        querystring: { type: 'object', properties: { consistent: { type: 'string' } } },
+      },
+    },
     async (request, reply) => {
       const cid = parseCidParameter(request.params.cid)
+      await readPoint(context, request.query.consistent, requestSignal(request))
       const pin = consensus.state().get(cid)
       if (pin === undefined)
         throw new NotFoundError(`not found: ${cid} is not in the cluster's pinset`)
@@ -277,8 +344,9 @@ export const apiRoutes: FastifyPluginAsync<{ context: ApiContext; api?: ApiOptio
         replicationFactorMax: context.replicationFactorMax,
         now: context.now(),
       })
-      const pin = await consensus.logPin(input)
-      context.logger.info({ cid: pin.cid.toString(), name: pin.name }, 'pinned')
+      const pin = await metrics.timeCommit('pin', () => consensus.logPin(input))
+      // Debug only: a line per pin is noise under load. (`pinName`: pino's `name` is the logger's.)
+      context.logger.debug({ cid: pin.cid.toString(), pinName: pin.name }, 'pinned')
       return sendPin(reply, pin)
     },
   )
@@ -291,47 +359,119 @@ export const apiRoutes: FastifyPluginAsync<{ context: ApiContext; api?: ApiOptio
       const pin = consensus.state().get(cid)
       if (pin === undefined)
         throw new NotFoundError(`not found: ${cid} is not pinned in the cluster`)
-      await consensus.logUnpin(cid)
-      context.logger.info({ cid }, 'unpinned')
+      await metrics.timeCommit('unpin', () => consensus.logUnpin(cid))
+      context.logger.debug({ cid }, 'unpinned')
       return sendPin(reply, pin)
     },
   )
 }
 
+/** `http.createServer` options the API sets from `api.restapi`. */
+export interface ServerSocketOptions {
+  maxHeaderSize?: number
+  headersTimeout?: number
+  requestTimeout?: number
+  connectionsCheckingInterval?: number
+}
+
 export interface CreateAppOptions {
   readonly context: ApiContext
   readonly api?: ApiOptions
+  /** The peer's metrics; created over `context.consensus` (and stopped on close) when omitted. */
+  readonly metrics?: PeerMetrics
   /** Fastify server options (`https`, timeouts); the daemon passes them from `api.restapi`. */
   readonly server?: Omit<FastifyServerOptions, 'loggerInstance' | 'logger'> & {
-    https?: { cert: Buffer; key: Buffer }
-    http?: { maxHeaderSize?: number }
+    https?: { cert: Buffer; key: Buffer } & ServerSocketOptions
+    http?: ServerSocketOptions
   }
 }
 
+/** A route pattern (`/pins/:cid`) as a test for request paths. */
+function routeMatcher(url: string): RegExp {
+  const escaped = url
+    .split('/')
+    .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/')
+  return new RegExp(`^${escaped}$`)
+}
+
+/** Node's parser errors answered in IPFS Cluster's `{code, message}` shape. */
+function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  const [status, text, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [
+          431,
+          'Request Header Fields Too Large',
+          'request headers too large: see api.restapi.max_header_bytes',
+        ]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [
+            408,
+            'Request Timeout',
+            'request headers not received within api.restapi.read_header_timeout',
+          ]
+        : [400, 'Bad Request', 'malformed HTTP request']
+  const body = JSON.stringify({ code: status, message })
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
+}
+
 /**
- * The fastify instance with the API routes, the one error handler and a JSON 404. `inject()`
- * it in tests; `startApiServer` listens with it.
+ * The fastify instance with the API routes, the one error handler, IPFS Cluster's access
+ * control (auth, CORS, trailing slash), a JSON 404 and 405. `inject()` it in tests;
+ * `startApiServer` listens with it.
  */
 export function createApp(options: CreateAppOptions): FastifyInstance {
   const { context } = options
-  // Fastify logs every request at info; they go to the log only at debug and below.
-  const verbose = context.logger.isLevelEnabled('debug')
   const serverOptions = {
     ...options.server,
-    loggerInstance: context.logger.child(
-      {},
-      { level: verbose ? context.logger.level : 'warn' },
-    ) as FastifyBaseLogger,
+    clientErrorHandler,
+    // Fastify's own per-request lines (info) stay off: the access log below writes one, at debug.
+    loggerInstance: context.logger.child({}, { level: 'warn' }) as FastifyBaseLogger,
   } as FastifyServerOptions
   // The HTTP and HTTPS instances differ only in their raw server type, which no route touches.
   const app = fastify(serverOptions) as unknown as FastifyInstance
-  app.setErrorHandler(handleError(context.logger))
+  const errorHandler = handleError(context.logger)
+  app.setErrorHandler(errorHandler)
+  const routes: { matches: RegExp; method: string }[] = []
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') routes.push({ matches: routeMatcher(route.url), method })
+  })
+  const metrics = options.metrics ?? createPeerMetrics(context.consensus)
+  if (options.metrics === undefined) app.addHook('onClose', async () => metrics.stop())
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode < 500) errorHandler.recovered()
+    metrics.httpRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode)
+    context.logger.debug(
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        milliseconds: Math.round(reply.elapsedTime),
+        remote: request.ip,
+      },
+      'HTTP request',
+    )
+  })
+  registerAccessControl(app, options.api)
   app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? ''
+    // As IPFS Cluster's router: a known path with another method is 405, without a body.
+    if (routes.some((route) => route.method !== request.method && route.matches.test(path))) {
+      void reply.code(405).send()
+      return
+    }
     void reply.code(404).send({
       code: 404,
-      message: `no route for ${request.method} ${request.url.split('?')[0]}; the routes are GET /id, /version, /peers, /allocations, /allocations/{cid}, /health, /metrics, POST and DELETE /pins/{cid}, DELETE /peers/{peer}, POST /add, POST /ipfs/gc`,
+      message: `no route for ${request.method} ${path}; the routes are GET /id, /version, /peers, /allocations, /allocations/{cid}, /health, /health/ready, /metrics, /pins, /pins/{cid}, POST and DELETE /pins/{cid}, POST /pins/{cid}/recover, POST /pins/recover, POST and DELETE /pins/{ipfs,ipns,ipld}/{path}, DELETE /peers/{peer}, POST /add, POST /ipfs/gc`,
     })
   })
-  void app.register(apiRoutes, { context, api: options.api })
+  void app.register(apiRoutes, { context, api: options.api, metrics })
   return app
 }

@@ -39,6 +39,11 @@ const serverErrors: Readonly<Record<string, ErrorJson>> = {
     code: 503,
     message: 'this peer is shutting down; send the request to another peer',
   },
+  ConsistentReadError: {
+    code: 503,
+    message:
+      'a consistent read needs the leader to confirm it is still the leader, and it did not in time; retry, or read without consistent=true',
+  },
   OutcomeUnknownError: {
     code: 504,
     message:
@@ -70,10 +75,24 @@ export function errorResponse(error: FastifyError): ErrorJson {
   return { code: 500, message: "internal error: see the daemon's log for details" }
 }
 
+/**
+ * The API's error handler. Conditions with a known cause (no leader, shutting down, timeouts)
+ * are logged once per cause at warn, not once per request, until a request succeeds again
+ * (`recovered()`); other 5xx are logged at error with their stack.
+ */
 export function handleError(logger: Logger) {
-  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+  const reported = new Set<string>()
+  const handler = (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     const body = errorResponse(error)
-    if (body.code >= 500) {
+    if (serverErrors[error.name] !== undefined) {
+      if (!reported.has(error.name)) {
+        reported.add(error.name)
+        logger.warn(
+          { cause: error.name, status: body.code, method: request.method, url: request.url },
+          `answering ${body.code}: ${body.message} (logged once until a request succeeds again)`,
+        )
+      }
+    } else if (body.code >= 500) {
       logger.error({ err: error, method: request.method, url: request.url }, 'request failed')
     } else {
       logger.debug(
@@ -81,7 +100,10 @@ export function handleError(logger: Logger) {
         'request refused',
       )
     }
-    if (body.code === 401) reply.header('www-authenticate', 'Basic realm="Restricted"')
     void reply.code(body.code).type('application/json').send(body)
   }
+  return Object.assign(handler, {
+    /** A request succeeded: a known cause seen again is worth a new line. */
+    recovered: (): void => reported.clear(),
+  })
 }

@@ -1,61 +1,177 @@
-import type { ConsensusStatus } from '@pinraft/consensus'
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN
-  const position = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
-  return sorted[position]!
-}
-
-function format(value: number): string {
-  if (Number.isNaN(value)) return 'NaN'
-  return Number.isInteger(value) ? String(value) : value.toFixed(6).replace(/0+$/, '')
-}
+import type { TypedEventTarget } from '@libp2p/interface'
+import type { Consensus } from '@pinraft/consensus'
+import type { RaftTransportEvents } from '@pinraft/raft-libp2p'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
 /**
- * The peer's state in Prometheus' text format (version 0.0.4). Commit latencies are a summary
- * over the recent window consensus keeps (operations submitted on this peer), in seconds.
+ * The peer's Prometheus metrics (prom-client): Node's and the process's default metrics, gauges
+ * read from `consensus.status()` at each scrape, counters fed by consensus's events and by the
+ * API, and histograms of what this peer's API submits. Every counter is cumulative since start.
  */
-export function prometheusMetrics(status: ConsensusStatus): string {
-  const peers = new Set([...status.voters, ...status.nonVoters]).size
-  const latencies = [...status.commitLatencies]
-    .sort((a, b) => a - b)
-    .map((milliseconds) => milliseconds / 1000)
-  const sum = latencies.reduce((total, value) => total + value, 0)
-  const lines = [
-    '# HELP pinraft_raft_leader 1 when this peer is the Raft leader, else 0.',
-    '# TYPE pinraft_raft_leader gauge',
-    `pinraft_raft_leader ${status.role === 'leader' ? 1 : 0}`,
-    '# HELP pinraft_raft_leader_known 1 when this peer knows a leader, else 0.',
-    '# TYPE pinraft_raft_leader_known gauge',
-    `pinraft_raft_leader_known ${status.leader === null ? 0 : 1}`,
-    '# HELP pinraft_raft_term The current Raft term.',
-    '# TYPE pinraft_raft_term gauge',
-    `pinraft_raft_term ${status.term}`,
-    '# HELP pinraft_raft_commit_index The highest log index known to be committed.',
-    '# TYPE pinraft_raft_commit_index gauge',
-    `pinraft_raft_commit_index ${status.commitIndex}`,
-    "# HELP pinraft_raft_applied_index The highest log index applied to this peer's state.",
-    '# TYPE pinraft_raft_applied_index gauge',
-    `pinraft_raft_applied_index ${status.appliedIndex}`,
-    '# HELP pinraft_consensus_ready 1 when consensus is ready (leader known, voter, caught up).',
-    '# TYPE pinraft_consensus_ready gauge',
-    `pinraft_consensus_ready ${status.ready ? 1 : 0}`,
-    "# HELP pinraft_pins Pins in this peer's copy of the shared pinset.",
-    '# TYPE pinraft_pins gauge',
-    `pinraft_pins ${status.pins}`,
-    '# HELP pinraft_peers Members of the peerset (voters and staging peers).',
-    '# TYPE pinraft_peers gauge',
-    `pinraft_peers ${peers}`,
-    '# HELP pinraft_peers_voters Voting members of the peerset.',
-    '# TYPE pinraft_peers_voters gauge',
-    `pinraft_peers_voters ${status.voters.length}`,
-    '# HELP pinraft_commit_latency_seconds Time from submitting an operation on this peer to its commit, over the recent window.',
-    '# TYPE pinraft_commit_latency_seconds summary',
-    `pinraft_commit_latency_seconds{quantile="0.5"} ${format(quantile(latencies, 0.5))}`,
-    `pinraft_commit_latency_seconds{quantile="0.9"} ${format(quantile(latencies, 0.9))}`,
-    `pinraft_commit_latency_seconds{quantile="0.99"} ${format(quantile(latencies, 0.99))}`,
-    `pinraft_commit_latency_seconds_sum ${format(sum)}`,
-    `pinraft_commit_latency_seconds_count ${latencies.length}`,
-  ]
-  return `${lines.join('\n')}\n`
+export interface PeerMetrics {
+  readonly registry: Registry
+  readonly contentType: string
+  /** One answered HTTP request; `route` is the route's pattern (`/pins/:cid`), not the path. */
+  httpRequest(method: string, route: string, status: number): void
+  /** Times an operation submitted through this peer until it is committed and applied here. */
+  timeCommit<T>(operation: 'pin' | 'unpin', run: () => Promise<T>): Promise<T>
+  text(): Promise<string>
+  /** Removes the consensus listeners. */
+  stop(): void
+}
+
+export interface PeerMetricsOptions {
+  /** Node and process metrics (`process_*`, `nodejs_*`); on by default. */
+  readonly defaultMetrics?: boolean
+  /** The Raft transport, for its dropped messages and rejected streams. */
+  readonly transport?: TypedEventTarget<RaftTransportEvents>
+}
+
+/** Seconds; from a local commit (about a millisecond) to a slow disk behind a quorum. */
+const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+export function createPeerMetrics(
+  consensus: Consensus,
+  options: PeerMetricsOptions = {},
+): PeerMetrics {
+  const registry = new Registry()
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
+  const status = () => consensus.status()
+  const gauge = (name: string, help: string, value: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value())
+      },
+    })
+  gauge('pinraft_raft_leader', '1 when this peer is the Raft leader, else 0.', () =>
+    status().role === 'leader' ? 1 : 0,
+  )
+  gauge('pinraft_raft_leader_known', '1 when this peer knows a leader, else 0.', () =>
+    status().leader === null ? 0 : 1,
+  )
+  gauge('pinraft_raft_term', 'The current Raft term.', () => status().term)
+  gauge(
+    'pinraft_raft_commit_index',
+    'The highest log index known to be committed.',
+    () => status().commitIndex,
+  )
+  gauge(
+    'pinraft_raft_applied_index',
+    "The highest log index applied to this peer's state.",
+    () => status().appliedIndex,
+  )
+  gauge(
+    'pinraft_consensus_ready',
+    '1 when consensus is ready (leader known, voter, caught up).',
+    () => (consensus.isReady ? 1 : 0),
+  )
+  gauge('pinraft_pins', "Pins in this peer's copy of the shared pinset.", () => status().pins)
+  gauge('pinraft_peers', 'Members of the peerset (voters and staging peers).', () => {
+    const current = status()
+    return new Set([...current.voters, ...current.nonVoters]).size
+  })
+  gauge('pinraft_peers_voters', 'Voting members of the peerset.', () => status().voters.length)
+
+  const counter = (name: string, help: string, labelNames: string[] = []) =>
+    new Counter({ name, help, labelNames, registers: [registry] })
+  const pinsApplied = counter(
+    'pinraft_pins_applied_total',
+    "Pins (new or changed) applied to this peer's state.",
+  )
+  const unpinsApplied = counter(
+    'pinraft_unpins_applied_total',
+    "Unpins applied to this peer's state.",
+  )
+  const leaderChanges = counter(
+    'pinraft_raft_leader_changes_total',
+    'Changes of the leader this peer knows (to a leader or to none).',
+  )
+  const elections = counter(
+    'pinraft_raft_elections_total',
+    'Elections this peer has seen: increases of the Raft term.',
+  )
+  const snapshotsInstalled = counter(
+    'pinraft_snapshots_installed_total',
+    "Snapshots installed on this peer (its whole state replaced by the leader's).",
+  )
+  const httpRequests = counter(
+    'pinraft_http_requests_total',
+    'HTTP API requests answered, by method, route and status.',
+    ['method', 'route', 'status'],
+  )
+  const commitLatency = new Histogram({
+    name: 'pinraft_commit_latency_seconds',
+    help: 'Time from submitting an operation through this peer to its commit and apply here.',
+    labelNames: ['operation'],
+    buckets: latencyBuckets,
+    registers: [registry],
+  })
+
+  let lastLeader = status().leader
+  let lastTerm = status().term
+  const listeners = new AbortController()
+  const signal = listeners.signal
+  consensus.addEventListener('pin:add', () => pinsApplied.inc(), { signal })
+  consensus.addEventListener('pin:remove', () => unpinsApplied.inc(), { signal })
+  consensus.addEventListener('state:restore', () => snapshotsInstalled.inc(), { signal })
+  consensus.addEventListener(
+    'leader:change',
+    (event) => {
+      if (event.detail.term > lastTerm) elections.inc(event.detail.term - lastTerm)
+      lastTerm = Math.max(lastTerm, event.detail.term)
+      if (event.detail.leader !== lastLeader) leaderChanges.inc()
+      lastLeader = event.detail.leader
+    },
+    { signal },
+  )
+
+  const transport = options.transport
+  if (transport !== undefined) {
+    const dropped = counter(
+      'pinraft_raft_messages_dropped_total',
+      'Raft messages the transport dropped, by direction and reason (unreachable, queue-full, ...).',
+      ['direction', 'reason'],
+    )
+    const rejected = counter(
+      'pinraft_raft_streams_rejected_total',
+      'Inbound Raft streams closed for a bad frame or a peer outside the peerset.',
+      ['error'],
+    )
+    transport.addEventListener(
+      'message:dropped',
+      (event) =>
+        dropped.inc(
+          { direction: event.detail.direction, reason: event.detail.reason },
+          event.detail.count,
+        ),
+      { signal },
+    )
+    transport.addEventListener(
+      'stream:rejected',
+      (event) => rejected.inc({ error: event.detail.error.name }),
+      { signal },
+    )
+  }
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    httpRequest(method, route, statusCode) {
+      httpRequests.inc({ method, route, status: String(statusCode) })
+    },
+    async timeCommit(operation, run) {
+      const end = commitLatency.startTimer({ operation })
+      const result = await run()
+      end()
+      return result
+    },
+    text: () => registry.metrics(),
+    stop() {
+      listeners.abort()
+      registry.clear()
+    },
+  }
 }

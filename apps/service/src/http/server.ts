@@ -6,6 +6,7 @@ import { ConfigurationError } from '../errors.ts'
 import type { Logger } from '../logging/logger.ts'
 import type { ApiContext } from './api-context.ts'
 import { createApp } from './app.ts'
+import type { PeerMetrics } from './metrics.ts'
 
 export interface ApiServer {
   readonly app: FastifyInstance
@@ -31,6 +32,7 @@ export async function startApiServer(
   context: ApiContext,
   configuration: RestApiConfiguration,
   logger: Logger,
+  metrics?: PeerMetrics,
 ): Promise<ApiServer> {
   const https =
     configuration.tls === null
@@ -39,16 +41,29 @@ export async function startApiServer(
           cert: await readTlsFile(configuration.tls.certFile, 'ssl_cert_file'),
           key: await readTlsFile(configuration.tls.keyFile, 'ssl_key_file'),
         }
+  // Node checks header timeouts only every `connectionsCheckingInterval` (30 s by default), so
+  // slow clients held sockets long past read_header_timeout: check often enough to enforce it.
+  const socketOptions = {
+    maxHeaderSize: configuration.maxHeaderBytes,
+    headersTimeout: configuration.readHeaderTimeout,
+    requestTimeout: 0,
+    connectionsCheckingInterval: Math.max(
+      100,
+      Math.min(1000, Math.floor(configuration.readHeaderTimeout / 2)),
+    ),
+  }
   const app = createApp({
     context,
+    ...(metrics === undefined ? {} : { metrics }),
     api: {
       basicAuthCredentials: configuration.basicAuthCredentials,
       headers: configuration.headers,
+      cors: configuration.cors,
     },
     server: {
-      ...(https === undefined ? {} : { https }),
+      ...(https === undefined ? {} : { https: { ...socketOptions, ...https } }),
       keepAliveTimeout: configuration.idleTimeout,
-      http: { maxHeaderSize: configuration.maxHeaderBytes },
+      http: socketOptions,
       return503OnClosing: true,
     },
   })

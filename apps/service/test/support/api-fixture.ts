@@ -19,6 +19,8 @@ export interface ApiFixture {
   other: string
   unreachable: string
   app: ReturnType<typeof createApp>
+  /** What the app was built from: a second app (a real listening server) can share it. */
+  context: ApiContext
   now: number
 }
 
@@ -27,7 +29,7 @@ export interface ApiFixture {
  * `unreachable` (fails to).
  */
 export async function apiFixture(
-  options: { api?: ApiOptions; now?: number } = {},
+  options: { api?: ApiOptions; now?: number; logger?: ApiContext['logger'] } = {},
 ): Promise<ApiFixture> {
   const [self, other, unreachable] = await Promise.all([newPeerId(), newPeerId(), newPeerId()])
   const consensus = new MemoryConsensus(self, [other, unreachable])
@@ -51,11 +53,11 @@ export async function apiFixture(
     replicationFactorMax: -1,
     peerTimeout: 1000,
     now: () => now,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
   }
   const app = createApp({ context, api: options.api })
   await app.ready()
-  return { consensus, self, other, unreachable, app, now }
+  return { consensus, self, other, unreachable, app, context, now }
 }
 
 /** Splits an IPFS Cluster stream body (one JSON value per line). */

@@ -22,7 +22,10 @@ import {
 export class MemoryConsensus implements Consensus {
   readonly #events = new EventTarget()
   readonly peerId: string
-  readonly isReady = true
+  isReady = true
+  /** Put into `status()` as consensus's `waitingFor` may be, when set. */
+  waitingFor: string | undefined
+  leaderKnown = true
   readonly pinset = createPinsetState()
   members: string[]
   role: ConsensusStatus['role'] = 'leader'
@@ -64,6 +67,11 @@ export class MemoryConsensus implements Consensus {
     this.#events.removeEventListener(type, listener as (event: Event) => void)
   }
 
+  /** Emits a consensus event, as the real one does. */
+  dispatch<K extends keyof ConsensusEvents>(type: K, detail: ConsensusEvents[K]): void {
+    this.#events.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+
   async ready(): Promise<void> {}
 
   async logPin(input: PinInput, _options?: AbortOptions): Promise<Pin> {
@@ -75,7 +83,9 @@ export class MemoryConsensus implements Consensus {
       data: encodeOperation({ type: 'pin', pin }),
     })
     this.latencies.push(2)
-    return this.pinset.get(pin.cid) ?? pin
+    const stored = this.pinset.get(pin.cid) ?? pin
+    this.dispatch('pin:add', { pin: stored })
+    return stored
   }
 
   async logUnpin(cid: string, _options?: AbortOptions): Promise<void> {
@@ -85,6 +95,7 @@ export class MemoryConsensus implements Consensus {
       term: 1,
       data: encodeOperation({ type: 'unpin', cid: parseCid(cid) }),
     })
+    this.dispatch('pin:remove', { cid })
   }
 
   async addPeer(peerId: string): Promise<void> {
@@ -120,7 +131,8 @@ export class MemoryConsensus implements Consensus {
 
   async waitForSync(): Promise<void> {}
 
-  async readIndex(): Promise<number> {
+  async readIndex(options?: AbortOptions): Promise<number> {
+    this.#maybeFail('readIndex', options?.signal !== undefined)
     return this.#index
   }
 
@@ -128,15 +140,15 @@ export class MemoryConsensus implements Consensus {
     return {
       peerId: this.peerId,
       role: this.role,
-      leader: this.role === 'leader' ? this.peerId : null,
+      leader: !this.leaderKnown ? null : this.role === 'leader' ? this.peerId : this.members[0]!,
       term: 3,
       commitIndex: this.#index,
       appliedIndex: this.#index,
       voters: [...this.members],
       nonVoters: [],
       pins: this.pinset.count(),
-      ready: true,
-      waitingFor: null,
+      ready: this.isReady,
+      waitingFor: this.waitingFor ?? null,
       freshState: false,
       commitLatencies: [...this.latencies],
     }
