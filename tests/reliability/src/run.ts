@@ -252,7 +252,8 @@ export async function runReliability(options: RunOptions): Promise<boolean | und
     await network.stop()
   }
   const written = await writeReport(options.reportFolder, final, { history, logs })
-  log(renderMarkdown(final).split('\n## Verdicts')[1]?.trim() ?? '')
+  // The verdicts and harness errors; each finding's history slice is in report.md.
+  log(renderMarkdown(final).split('\n## Verdicts')[1]?.split('\n### ')[0]?.trim() ?? '')
   log(`report: ${written.join(', ')}`)
   return skipped === undefined ? final.passed : undefined
 }
