@@ -206,7 +206,9 @@ export function renderMarkdown(report: RunReport): string {
     )
   }
   lines.push(
-    `- Final state: **${report.finalState.verdict}** (${report.finalState.cidsChecked} CIDs, ${report.finalState.acknowledgedPinsChecked} acknowledged pins present on every peer, ${report.finalState.violations.length} violations)`,
+    report.finalState.verdict === 'not-checked'
+      ? '- Final state: **not checked** (the peers did not converge: see Recovery)'
+      : `- Final state: **${report.finalState.verdict}** (${report.finalState.cidsChecked} CIDs, ${report.finalState.acknowledgedPinsChecked} acknowledged pins present on every peer, ${report.finalState.violations.length} violations)`,
   )
   lines.push(
     `- Recovery: **${report.recovery.verdict}** in ${report.recovery.seconds.toFixed(1)} s (${report.recovery.detail})`,

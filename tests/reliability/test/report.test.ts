@@ -82,6 +82,22 @@ describe('reports', () => {
     expect(renderMarkdown(report)).toMatch(/FAILED: DELETE \/peers\/peer-3 answered 503/)
   })
 
+  it('fails a run whose final state could not be checked, and says why', () => {
+    const report = buildReport({
+      ...partsOf([op('pin', 'a', 0, 10)], false),
+      finalState: {
+        verdict: 'not-checked',
+        violations: [],
+        acknowledgedPinsChecked: 0,
+        cidsChecked: 0,
+      },
+    })
+    expect(report.passed).toBe(false)
+    expect(renderMarkdown(report)).toMatch(
+      /Final state: \*\*not checked\*\* \(the peers did not converge/,
+    )
+  })
+
   it('fails a run that did not recover', () => {
     expect(reportOf([op('pin', 'a', 0, 10)], false).passed).toBe(false)
   })
