@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { describeVerdicts, readHistory } from '../src/check.ts'
+import { asLocalReads, describeVerdicts, readHistory } from '../src/check.ts'
 import { localRead, op, read } from './support/operations.ts'
 
 let folder: string | undefined
@@ -33,6 +33,15 @@ describe('checking a written history again', () => {
     expect(lines[0]).toMatch(/headline\): linearizable \(0 of 1 CIDs/)
     expect(lines[1]).toMatch(/never back in time on a peer: linearizable/)
     expect(lines[2]).toMatch(/informational\): violation \(1 of 1 CIDs in violation: a\)/)
+  })
+
+  it('judges the history as if every read had been local, for a daemon without consistent reads', () => {
+    const history = [op('pin', 'a', 0, 10), read('a', 20, 30, 'unpinned', 'peer-2')]
+    expect(describeVerdicts(history)[0]).toMatch(/headline\): violation/)
+    const local = asLocalReads(history)
+    expect(local[1]!.consistency).toBe('local')
+    expect(describeVerdicts(local)[0]).toMatch(/headline\): linearizable/)
+    expect(describeVerdicts(local)[1]).toMatch(/never back in time on a peer: linearizable/)
   })
 
   it('says which line is not JSON', async () => {
