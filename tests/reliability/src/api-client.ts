@@ -1,4 +1,4 @@
-import type { Operation, Outcome } from './history.ts'
+import type { Operation, Outcome, ReadConsistency } from './history.ts'
 
 /** One peer's HTTP API, e.g. `{ node: 'peer-2', url: 'http://10.250.0.12:9094' }`. */
 export interface ApiEndpoint {
@@ -68,27 +68,59 @@ export class ApiClient {
     )
   }
 
-  /** `GET /allocations/{cid}`: 200 pinned, 404 unpinned; anything else saw nothing (`fail`). */
-  async read(endpoint: ApiEndpoint, cid: string, options: AbortOptions = {}): Promise<CallResult> {
+  /**
+   * `GET /allocations/{cid}` (with `?consistent=true` for a consistent read): 200 pinned, 404
+   * unpinned; anything else saw nothing (`fail`, a read writes nothing either way).
+   */
+  async read(
+    endpoint: ApiEndpoint,
+    cid: string,
+    options: AbortOptions & { consistency?: ReadConsistency } = {},
+  ): Promise<CallResult> {
+    const query = options.consistency === 'consistent' ? '?consistent=true' : ''
     try {
-      const response = await this.#request(endpoint, 'GET', `/allocations/${cid}`, options)
-      await response.arrayBuffer()
+      const response = await this.#request(endpoint, 'GET', `/allocations/${cid}${query}`, options)
+      const body = await response.text()
       if (response.status === 200) return { outcome: 'ok', value: 'pinned' }
       if (response.status === 404) return { outcome: 'ok', value: 'unpinned' }
-      return { outcome: 'fail', detail: `HTTP ${response.status}` }
+      return { outcome: 'fail', detail: errorDetail(response.status, body) }
     } catch (error) {
       return { outcome: 'fail', detail: describe(error) }
     }
   }
 
-  /** Every CID the peer's state holds (`GET /allocations`, one JSON pin a line, 204 when none). */
-  async pinset(endpoint: ApiEndpoint, options: AbortOptions = {}): Promise<string[]> {
-    const response = await this.#request(endpoint, 'GET', '/allocations', options)
+  /**
+   * A consistent read of one CID through `GET /allocations?consistent=true`: the whole pinset,
+   * read at one linearizable point, of which the history keeps what it says about `cid`.
+   */
+  async readThroughPinset(
+    endpoint: ApiEndpoint,
+    cid: string,
+    options: AbortOptions = {},
+  ): Promise<CallResult> {
+    try {
+      const pinset = await this.pinset(endpoint, { ...options, consistency: 'consistent' })
+      return { outcome: 'ok', value: pinset.includes(cid) ? 'pinned' : 'unpinned' }
+    } catch (error) {
+      return { outcome: 'fail', detail: describe(error) }
+    }
+  }
+
+  /**
+   * Every CID the peer's state holds (`GET /allocations`, one JSON pin a line, 204 when none);
+   * with `consistency: 'consistent'`, read at the leader's confirmed read index.
+   */
+  async pinset(
+    endpoint: ApiEndpoint,
+    options: AbortOptions & { consistency?: ReadConsistency } = {},
+  ): Promise<string[]> {
+    const query = options.consistency === 'consistent' ? '?consistent=true' : ''
+    const response = await this.#request(endpoint, 'GET', `/allocations${query}`, options)
     const text = await response.text()
     if (response.status === 204) return []
     if (response.status !== 200)
       throw new Error(
-        `${endpoint.node}: GET /allocations answered HTTP ${response.status}: ${text}`,
+        `${endpoint.node}: GET /allocations${query} answered ${errorDetail(response.status, text)}`,
       )
     return text
       .split('\n')
@@ -191,6 +223,21 @@ export class ApiClient {
       ...(options.body === undefined ? {} : { body: options.body }),
     })
   }
+}
+
+/**
+ * `HTTP 503 <message>` for an error in IPFS Cluster's shape (`{"code","message"}`); says so when
+ * the body is not in that shape, which the API promises for every error.
+ */
+export function errorDetail(status: number, body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { code?: unknown; message?: unknown }
+    if (parsed.code === status && typeof parsed.message === 'string')
+      return `HTTP ${status} ${parsed.message.slice(0, 200)}`
+  } catch {
+    // Not JSON: reported below.
+  }
+  return `HTTP ${status} (not IPFS Cluster's {"code","message"} error shape) ${body.slice(0, 200)}`.trim()
 }
 
 function okWith(value: Operation['value'] | undefined): CallResult {

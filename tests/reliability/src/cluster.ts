@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, openSync } from 'node:fs'
-import { mkdir, open, readFile, rm, statfs, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rm, statfs, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ApiClient, ApiEndpoint } from './api-client.ts'
 import { runCommand } from './command.ts'
@@ -24,9 +24,10 @@ export interface TestClusterInit {
   readonly folder: string
   readonly client: ApiClient
   readonly basicAuth?: { readonly user: string; readonly password: string }
-  /** The peer whose Raft data folder is a small tmpfs, for the disk-full fault. */
-  readonly diskFullPeer?: number
-  /** Size of that tmpfs, e.g. `64m`. */
+  /**
+   * Size of the tmpfs mounted on every peer's Raft data folder, e.g. `64m`, so that the disk-full
+   * fault can fill any peer's; without it the folders are plain directories (no disk-full fault).
+   */
   readonly tmpfsSize?: string
   /** Overrides of `consensus.raft` (shorter timeouts keep a CI run short). */
   readonly raft?: Readonly<Record<string, unknown>>
@@ -152,19 +153,12 @@ export class TestCluster {
         .map((other) => this.clusterAddress(other.index))
       await writeFile(join(peer.folder, 'peerstore'), `${others.join('\n')}\n`)
     }
-    const diskFull = this.#init.diskFullPeer
-    if (diskFull !== undefined) {
-      const dataFolder = this.peers[diskFull]!.dataFolder
-      await mkdir(dataFolder, { recursive: true })
-      await runCommand('mount', [
-        '-t',
-        'tmpfs',
-        '-o',
-        `size=${this.#init.tmpfsSize ?? '64m'}`,
-        'tmpfs',
-        dataFolder,
-      ])
-      this.#mounts.push(dataFolder)
+    const size = this.#init.tmpfsSize
+    for (const peer of this.peers) {
+      await mkdir(peer.dataFolder, { recursive: true })
+      if (size === undefined) continue
+      await runCommand('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', peer.dataFolder])
+      this.#mounts.push(peer.dataFolder)
     }
   }
 
@@ -242,9 +236,13 @@ export class TestCluster {
     for (const index of [...this.#paused]) this.resume(index)
   }
 
-  /** Fills the disk-full peer's data folder (a tmpfs) until the file system has no space left. */
+  /** Fills peer `index`'s data folder (a tmpfs) until the file system has no space left. */
   async fillDisk(index: number): Promise<number> {
     const peer = this.peers[index]!
+    if (!this.#mounts.includes(peer.dataFolder))
+      throw new RangeError(
+        `${peer.name}'s data folder is not a tmpfs: give TestCluster a tmpfsSize to fill disks`,
+      )
     const filler = join(peer.dataFolder, 'reliability-filler')
     const handle = await open(filler, 'a')
     const chunk = Buffer.alloc(1024 * 1024)
@@ -268,6 +266,32 @@ export class TestCluster {
 
   async freeDisk(index: number): Promise<void> {
     await unlink(join(this.peers[index]!.dataFolder, 'reliability-filler')).catch(() => undefined)
+  }
+
+  /**
+   * Deletes everything in a stopped peer's Raft data folder (a lost disk), keeping the folder
+   * itself (it may be a mount point). Its identity and configuration stay.
+   */
+  async wipeData(index: number): Promise<number> {
+    if (this.isRunning(index))
+      throw new RangeError(`${this.peers[index]!.name} is running: stop it before wiping its data`)
+    const folder = this.peers[index]!.dataFolder
+    const entries = await readdir(folder).catch(() => [])
+    for (const entry of entries) await rm(join(folder, entry), { recursive: true, force: true })
+    return entries.length
+  }
+
+  /** The members peer `index` reports (`GET /id`'s `cluster_peers`), or undefined when it does not answer. */
+  async members(
+    index: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<string[] | undefined> {
+    try {
+      const identity = await this.#init.client.identity(this.peers[index]!.endpoint, options)
+      return [...identity.clusterPeers].sort()
+    } catch {
+      return undefined
+    }
   }
 
   async metrics(
@@ -326,9 +350,10 @@ export class TestCluster {
         for (const peer of this.peers)
           pinsets[peer.name] = await this.#init.client.pinset(peer.endpoint, { signal })
         const first = JSON.stringify(Object.values(pinsets)[0])
-        if (Object.values(pinsets).every((pinset) => JSON.stringify(pinset) === first))
-          return pinsets
-        problem = 'the peers hold different pinsets'
+        problem = Object.values(pinsets).every((pinset) => JSON.stringify(pinset) === first)
+          ? await this.#consistentPinsetProblem(first, signal)
+          : 'the peers hold different pinsets'
+        if (problem === '') return pinsets
       }
       await delay(500, signal)
     }
@@ -339,16 +364,42 @@ export class TestCluster {
 
   async #recoveryProblem(signal: AbortSignal): Promise<string> {
     const leaders: string[] = []
+    const everyone = JSON.stringify(this.peers.map((peer) => peer.peerId).sort())
     for (const peer of this.peers) {
       if (!this.isRunning(peer.index)) return `${peer.name} is not running`
       const metrics = await this.metrics(peer.index, { signal })
       if (metrics === undefined) return `${peer.name} does not answer GET /metrics`
       if (!metrics.ready) return `${peer.name} is not ready (leader known: ${metrics.leaderKnown})`
       if (metrics.leader) leaders.push(peer.name)
+      // Every removed or wiped peer must be back as a member, as every peer sees it.
+      const members = await this.members(peer.index, { signal })
+      if (JSON.stringify(members) !== everyone)
+        return `${peer.name} reports members ${JSON.stringify(members?.map((id) => this.#nameOf(id)))}, not all five peers`
     }
     if (leaders.length !== 1)
       return `${leaders.length} peers say they lead (${leaders.join(', ') || 'none'})`
     return ''
+  }
+
+  /** Once converged, a consistent read of the pinset (`GET /allocations?consistent=true`) must agree. */
+  async #consistentPinsetProblem(expected: string, signal: AbortSignal): Promise<string> {
+    for (const peer of this.peers) {
+      try {
+        const pinset = await this.#init.client.pinset(peer.endpoint, {
+          signal,
+          consistency: 'consistent',
+        })
+        if (JSON.stringify(pinset) !== expected)
+          return `${peer.name}'s consistent pinset differs from the pinset every peer holds`
+      } catch (error) {
+        return `${peer.name}: ${(error as Error).message}`
+      }
+    }
+    return ''
+  }
+
+  #nameOf(peerId: string): string {
+    return this.peers.find((peer) => peer.peerId === peerId)?.name ?? peerId
   }
 
   async logs(): Promise<Record<string, string>> {

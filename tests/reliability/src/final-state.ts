@@ -31,7 +31,8 @@ export type FinalStateViolation =
     }
 
 export interface FinalStateResult {
-  readonly verdict: 'ok' | 'violation'
+  /** `not-checked` when the peers never converged (the recovery verdict says why): never a pass. */
+  readonly verdict: 'ok' | 'violation' | 'not-checked'
   readonly violations: readonly FinalStateViolation[]
   /** CIDs that were pinned on every peer, and that had to be (an acknowledged pin, nothing after it). */
   readonly acknowledgedPinsChecked: number

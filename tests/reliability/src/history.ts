@@ -15,6 +15,13 @@ export type Outcome = 'ok' | 'fail' | 'unknown'
 export type PinValue = 'pinned' | 'unpinned'
 
 /**
+ * How a read was asked for. `local`: the peer answers from its own state, which may lag (the
+ * default, as in IPFS Cluster). `consistent`: `?consistent=true`, answered only once the peer has
+ * applied up to the leader's confirmed read index (ReadIndex), so it is linearizable.
+ */
+export type ReadConsistency = 'local' | 'consistent'
+
+/**
  * One recorded call. Times are monotonic nanoseconds since the history began (never wall-clock
  * time, so a clock step during a run cannot reorder calls).
  */
@@ -37,6 +44,8 @@ export interface Operation {
    * CID (then nothing was written: the call is a read that saw `unpinned`).
    */
   readonly value?: PinValue | 'absent'
+  /** Reads only: how it was asked for; absent means `local`. */
+  readonly consistency?: ReadConsistency
   /** Why it failed or is unknown (status code, error name), for the report. */
   readonly detail?: string
 }
@@ -72,7 +81,13 @@ export class HistoryRecorder {
     return Number(this.#now() - this.#origin)
   }
 
-  invoke(call: { process: number; kind: OperationKind; cid: string; node: string }): number {
+  invoke(call: {
+    process: number
+    kind: OperationKind
+    cid: string
+    node: string
+    consistency?: ReadConsistency
+  }): number {
     const busy = this.#inFlight.get(call.process)
     if (busy !== undefined) {
       throw new InvalidHistoryError(
@@ -139,6 +154,9 @@ export function validateHistory(operations: readonly CompletedOperation[]): void
         `${where}: an ok read must say what it saw (value pinned or unpinned)`,
       )
     }
+    if (operation.consistency !== undefined && operation.kind !== 'read') {
+      throw new InvalidHistoryError(`${where}: only a read has a consistency`)
+    }
     if (operation.outcome === 'ok' && operation.kind === 'unpin' && operation.value === 'pinned') {
       throw new InvalidHistoryError(`${where}: an unpin's value is unpinned or absent, not pinned`)
     }
@@ -163,15 +181,24 @@ export function partitionByCid(
   return groups
 }
 
+/** What the report counts calls by: the kind, and for reads how they were asked for. */
+export type CallLabel = 'pin' | 'unpin' | 'local read' | 'consistent read'
+
+export function callLabel(operation: Operation): CallLabel {
+  if (operation.kind !== 'read') return operation.kind
+  return operation.consistency === 'consistent' ? 'consistent read' : 'local read'
+}
+
 /** Counts by kind and outcome, for the report. */
 export function countOutcomes(
   operations: readonly CompletedOperation[],
-): Record<OperationKind, Record<Outcome, number>> {
-  const counts: Record<OperationKind, Record<Outcome, number>> = {
+): Record<CallLabel, Record<Outcome, number>> {
+  const counts: Record<CallLabel, Record<Outcome, number>> = {
     pin: { ok: 0, fail: 0, unknown: 0 },
     unpin: { ok: 0, fail: 0, unknown: 0 },
-    read: { ok: 0, fail: 0, unknown: 0 },
+    'local read': { ok: 0, fail: 0, unknown: 0 },
+    'consistent read': { ok: 0, fail: 0, unknown: 0 },
   }
-  for (const operation of operations) counts[operation.kind][operation.outcome] += 1
+  for (const operation of operations) counts[callLabel(operation)][operation.outcome] += 1
   return counts
 }

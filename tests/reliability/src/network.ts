@@ -14,6 +14,23 @@ export function nodeAddress(index: number): string {
 
 export type Firewall = 'nft' | 'iptables'
 
+/**
+ * The nft input that replaces the bridge's blocked pairs with `grudge`: one transaction (nft
+ * applies a file all or nothing), each pair blocked both ways.
+ */
+export function partitionTransaction(grudge: Grudge): string {
+  const pairs = new Set<string>()
+  grudge.forEach((blocked, index) => {
+    for (const other of blocked) {
+      pairs.add(`${nodeAddress(index)} . ${nodeAddress(other)}`)
+      pairs.add(`${nodeAddress(other)} . ${nodeAddress(index)}`)
+    }
+  })
+  const elements =
+    pairs.size === 0 ? '' : `add element bridge pinraft blocked { ${[...pairs].join(', ')} }\n`
+  return `flush set bridge pinraft blocked\n${elements}`
+}
+
 /** Why the harness cannot run here, or undefined when it can; says what to install or change. */
 export async function networkUnavailableReason(): Promise<string | undefined> {
   if (process.platform !== 'linux')
@@ -45,8 +62,11 @@ export interface TestNetworkInit {
 /**
  * Five (or `nodes`) network namespaces, each with a veth pair to a bridge in a hub namespace,
  * plus one veth from the root namespace to the bridge for the workload's clients. Partitions
- * are drop rules inside the node namespaces, so the packets are really lost. `stop()` deletes
- * everything it created, also after a failed `start()`.
+ * are drop rules on the bridge (nftables' bridge family, in the hub namespace): the packets are
+ * really lost in transit, and one `nft -f` transaction changes every node's view at once, so a
+ * partition never passes through half-applied shapes. Without nft, iptables rules inside each
+ * node namespace are changed in parallel (not atomic). `stop()` deletes everything it created,
+ * also after a failed `start()`.
  */
 export class TestNetwork {
   readonly prefix: string
@@ -113,69 +133,48 @@ export class TestNetwork {
         await ip('-n', namespace, 'addr', 'add', `${nodeAddress(index)}/24`, 'dev', 'eth0')
         await ip('-n', namespace, 'link', 'set', 'eth0', 'up')
         await ip('-n', namespace, 'link', 'set', 'lo', 'up')
-        await this.#setUpFirewall(index)
       }
+      if (this.#firewall === 'nft') await this.#setUpBridgeFirewall()
     } catch (error) {
       await this.stop()
       throw error
     }
   }
 
-  async #setUpFirewall(index: number): Promise<void> {
-    const namespace = this.namespaces[index]!
-    if (this.#firewall === 'nft') {
-      // One named set of blocked peers, matched both ways: a partition rewrites only the set.
-      const ruleset = `table inet pinraft {
-  set blocked { type ipv4_addr; }
-  chain input { type filter hook input priority 0; policy accept; ip saddr @blocked drop; }
-  chain output { type filter hook output priority 0; policy accept; ip daddr @blocked drop; }
+  async #setUpBridgeFirewall(): Promise<void> {
+    // One set of blocked (source, destination) pairs on the bridge: a partition rewrites only the
+    // set, in one transaction.
+    const ruleset = `table bridge pinraft {
+  set blocked { type ipv4_addr . ipv4_addr; }
+  chain forward { type filter hook forward priority 0; policy accept; ip saddr . ip daddr @blocked drop; }
 }
 `
-      await runCommand('ip', ['netns', 'exec', namespace, 'nft', '-f', '-'], { input: ruleset })
-    }
+    await runCommand('ip', ['netns', 'exec', this.hub, 'nft', '-f', '-'], { input: ruleset })
   }
 
-  /** Replaces the current partition with `grudge` (node i drops every packet to and from grudge[i]). */
+  /**
+   * Replaces the current partition with `grudge` (node i drops every packet to and from
+   * grudge[i]); with nft, all nodes at once.
+   */
   async partition(grudge: Grudge): Promise<void> {
-    for (let index = 0; index < this.nodes; index++) {
-      const namespace = this.namespaces[index]!
-      const blocked = (grudge[index] ?? []).map(nodeAddress)
-      if (this.#firewall === 'nft') {
-        const elements =
-          blocked.length === 0 ? '' : `add element inet pinraft blocked { ${blocked.join(', ')} }\n`
-        await runCommand('ip', ['netns', 'exec', namespace, 'nft', '-f', '-'], {
-          input: `flush set inet pinraft blocked\n${elements}`,
-        })
-      } else {
-        await runCommand('ip', ['netns', 'exec', namespace, 'iptables', '-F'])
-        for (const address of blocked) {
-          await runCommand('ip', [
-            'netns',
-            'exec',
-            namespace,
-            'iptables',
-            '-A',
-            'INPUT',
-            '-s',
-            address,
-            '-j',
-            'DROP',
-          ])
-          await runCommand('ip', [
-            'netns',
-            'exec',
-            namespace,
-            'iptables',
-            '-A',
-            'OUTPUT',
-            '-d',
-            address,
-            '-j',
-            'DROP',
-          ])
-        }
-      }
+    if (this.#firewall === 'nft') {
+      await runCommand('ip', ['netns', 'exec', this.hub, 'nft', '-f', '-'], {
+        input: partitionTransaction(grudge),
+      })
+      return
     }
+    await Promise.all(
+      this.namespaces.map(async (namespace, index) => {
+        const blocked = (grudge[index] ?? []).map(nodeAddress)
+        const iptables = (...args: string[]) =>
+          runCommand('ip', ['netns', 'exec', namespace, 'iptables', ...args])
+        await iptables('-F')
+        for (const address of blocked) {
+          await iptables('-A', 'INPUT', '-s', address, '-j', 'DROP')
+          await iptables('-A', 'OUTPUT', '-d', address, '-j', 'DROP')
+        }
+      }),
+    )
   }
 
   async heal(): Promise<void> {

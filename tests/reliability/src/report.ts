@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FinalStateResult } from './final-state.ts'
 import type { CompletedOperation } from './history.ts'
-import { countOutcomes } from './history.ts'
-import type { CidVerdict, LinearizabilityResult } from './linearizability.ts'
+import { callLabel, countOutcomes } from './history.ts'
+import type { CidVerdict, LinearizabilityResult, LocalReads } from './linearizability.ts'
 import type { ProbeResult } from './probes.ts'
 
 /** One fault the nemesis injected; times in nanoseconds on the history's clock. */
@@ -13,6 +13,8 @@ export interface FaultRecord {
   readonly startedAt: number
   healedAt?: number
   detail?: string
+  /** The fault did not do what it should (a membership DELETE refused or without effect): the run fails. */
+  failure?: string
 }
 
 export interface RecoveryResult {
@@ -23,7 +25,8 @@ export interface RecoveryResult {
 }
 
 export interface LinearizabilitySummary {
-  readonly reads: 'linearizable' | 'stale'
+  /** How local reads were judged (writes and consistent reads are always linearizable). */
+  readonly localReads: LocalReads
   readonly verdict: LinearizabilityResult['verdict']
   readonly cids: {
     readonly linearizable: number
@@ -47,10 +50,12 @@ export interface RunReport {
     /** Why calls failed or got no answer: the status or error, with counts. */
     readonly reasons: Readonly<Record<string, number>>
   }
-  /** The verdict the run passes or fails on: writes linearizable, reads may lag (see docs/reliability.md). */
+  /** The headline verdict: writes and consistent reads linearizable (see docs/reliability.md). */
   readonly linearizability: LinearizabilitySummary
-  /** Informational: the same history with every read required to be linearizable. */
-  readonly strictReads: LinearizabilitySummary
+  /** Local reads: per peer never back in time, in the one order of writes. The run fails on it too. */
+  readonly localReads: LinearizabilitySummary
+  /** Informational: local reads judged as if they had to be linearizable (they may lag). */
+  readonly localReadsStrict: LinearizabilitySummary
   readonly finalState: FinalStateResult
   readonly recovery: RecoveryResult
   /** Bad requests and calls without credentials sent to the live peers. */
@@ -64,12 +69,12 @@ export interface RunReport {
 
 export function summarizeLinearizability(
   result: LinearizabilityResult,
-  reads: 'linearizable' | 'stale',
+  localReads: LocalReads,
 ): LinearizabilitySummary {
   const cids = { linearizable: 0, violation: 0, unknown: 0 }
   for (const entry of result.cids) cids[entry.verdict] += 1
   return {
-    reads,
+    localReads,
     verdict: result.verdict,
     cids,
     findings: result.cids.filter((entry) => entry.verdict !== 'linearizable'),
@@ -84,15 +89,20 @@ export function buildReport(parts: {
   peers: readonly string[]
   faults: readonly FaultRecord[]
   history: readonly CompletedOperation[]
+  /** Writes and consistent reads (`localReads: 'ignored'`). */
   linearizability: LinearizabilityResult
-  strictReads: LinearizabilityResult
+  /** The same with local reads judged `monotonic`. */
+  localReads: LinearizabilityResult
+  /** The same with local reads judged `linearizable` (informational). */
+  localReadsStrict: LinearizabilityResult
   finalState: FinalStateResult
   recovery: RecoveryResult
   probes?: readonly ProbeResult[]
   errors?: readonly string[]
 }): RunReport {
   const probes = parts.probes ?? []
-  const linearizability = summarizeLinearizability(parts.linearizability, 'stale')
+  const linearizability = summarizeLinearizability(parts.linearizability, 'ignored')
+  const localReads = summarizeLinearizability(parts.localReads, 'monotonic')
   const errors = parts.errors ?? []
   return {
     profile: parts.profile,
@@ -107,15 +117,18 @@ export function buildReport(parts: {
       reasons: reasonsOf(parts.history),
     },
     linearizability,
-    strictReads: summarizeLinearizability(parts.strictReads, 'linearizable'),
+    localReads,
+    localReadsStrict: summarizeLinearizability(parts.localReadsStrict, 'linearizable'),
     finalState: parts.finalState,
     recovery: parts.recovery,
     probes,
     passed:
       probes.every((probe) => probe.passed) &&
       linearizability.verdict === 'linearizable' &&
+      localReads.verdict === 'linearizable' &&
       parts.finalState.verdict === 'ok' &&
       parts.recovery.verdict === 'ok' &&
+      parts.faults.every((fault) => fault.failure === undefined) &&
       errors.length === 0,
     errors,
   }
@@ -132,6 +145,13 @@ function reasonsOf(history: readonly CompletedOperation[]): Record<string, numbe
     reasons[label] = (reasons[label] ?? 0) + 1
   }
   return reasons
+}
+
+const verdictLabels: Readonly<Record<LocalReads, string>> = {
+  ignored: 'Writes and consistent reads linearizable (the headline verdict)',
+  monotonic: 'Local reads never go back in time on a peer, in the one order of writes',
+  stale: 'Local reads each fit an earlier instant',
+  linearizable: 'Local reads as if they had to be linearizable (informational: they may lag)',
 }
 
 function seconds(nanoseconds: number): string {
@@ -155,7 +175,7 @@ export function renderMarkdown(report: RunReport): string {
     lines.push('| kind | targets | at (s) | healed (s) | detail |', '|---|---|---|---|---|')
     for (const fault of report.faults) {
       lines.push(
-        `| ${fault.kind} | ${fault.targets.join(' ')} | ${seconds(fault.startedAt)} | ${fault.healedAt === undefined ? '' : seconds(fault.healedAt)} | ${fault.detail ?? ''} |`,
+        `| ${fault.kind} | ${fault.targets.join(' ')} | ${seconds(fault.startedAt)} | ${fault.healedAt === undefined ? '' : seconds(fault.healedAt)} | ${fault.detail ?? ''}${fault.failure === undefined ? '' : ` **FAILED: ${fault.failure}**`} |`,
       )
     }
   }
@@ -166,7 +186,7 @@ export function renderMarkdown(report: RunReport): string {
     '| kind | ok | fail | unknown |',
     '|---|---|---|---|',
   )
-  for (const kind of ['pin', 'unpin', 'read'] as const) {
+  for (const kind of ['pin', 'unpin', 'local read', 'consistent read'] as const) {
     const counts = report.operations.byKind[kind]
     lines.push(`| ${kind} | ${counts.ok} | ${counts.fail} | ${counts.unknown} |`)
   }
@@ -179,17 +199,16 @@ export function renderMarkdown(report: RunReport): string {
       ...reasons.map(([reason, count]) => `- ${reason}: ${count}`),
     )
   lines.push('', '## Verdicts', '')
-  for (const summary of [report.linearizability, report.strictReads]) {
-    const label =
-      summary.reads === 'stale'
-        ? 'Linearizability (reads may lag: the guarantee)'
-        : 'Linearizability with linearizable reads (informational)'
+  for (const summary of [report.linearizability, report.localReads, report.localReadsStrict]) {
+    const label = verdictLabels[summary.localReads]
     lines.push(
       `- ${label}: **${summary.verdict}** (${summary.cids.linearizable} CIDs linearizable, ${summary.cids.violation} violations, ${summary.cids.unknown} undecided)`,
     )
   }
   lines.push(
-    `- Final state: **${report.finalState.verdict}** (${report.finalState.cidsChecked} CIDs, ${report.finalState.acknowledgedPinsChecked} acknowledged pins present on every peer, ${report.finalState.violations.length} violations)`,
+    report.finalState.verdict === 'not-checked'
+      ? '- Final state: **not checked** (the peers did not converge: see Recovery)'
+      : `- Final state: **${report.finalState.verdict}** (${report.finalState.cidsChecked} CIDs, ${report.finalState.acknowledgedPinsChecked} acknowledged pins present on every peer, ${report.finalState.violations.length} violations)`,
   )
   lines.push(
     `- Recovery: **${report.recovery.verdict}** in ${report.recovery.seconds.toFixed(1)} s (${report.recovery.detail})`,
@@ -205,8 +224,15 @@ export function renderMarkdown(report: RunReport): string {
     lines.push('', '## Harness errors', '', ...report.errors.map((error) => `- ${error}`))
   for (const violation of report.finalState.violations)
     lines.push(`- final state: ${JSON.stringify(violation)}`)
-  for (const finding of report.linearizability.findings) {
-    lines.push('', `### CID ${finding.cid}: ${finding.verdict}`, '')
+  const findings = [
+    ...report.linearizability.findings.map((finding) => ({
+      finding,
+      check: 'writes and consistent reads',
+    })),
+    ...report.localReads.findings.map((finding) => ({ finding, check: 'local reads' })),
+  ]
+  for (const { finding, check } of findings) {
+    lines.push('', `### CID ${finding.cid}: ${finding.verdict} (${check})`, '')
     if (finding.verdict === 'unknown') lines.push(finding.reason)
     if (finding.verdict === 'violation') {
       lines.push(
@@ -219,7 +245,7 @@ export function renderMarkdown(report: RunReport): string {
       )
       for (const operation of finding.history) {
         lines.push(
-          `| ${operation.id} | ${operation.process} | ${operation.node} | ${operation.kind} | ${seconds(operation.invokedAt)} | ${seconds(operation.completedAt)} | ${operation.outcome} | ${operation.value ?? ''} | ${operation.detail ?? ''} |`,
+          `| ${operation.id} | ${operation.process} | ${operation.node} | ${callLabel(operation)} | ${seconds(operation.invokedAt)} | ${seconds(operation.completedAt)} | ${operation.outcome} | ${operation.value ?? ''} | ${operation.detail ?? ''} |`,
         )
       }
     }
@@ -228,8 +254,8 @@ export function renderMarkdown(report: RunReport): string {
 }
 
 /**
- * Writes `report.json` and `report.md` into `folder`; on failure also the whole history
- * (`history.jsonl`) and each daemon's log (`logs/<peer>.log`).
+ * Writes `report.json`, `report.md` and the whole history (`history.jsonl`, one call a line, so
+ * a run can be checked again) into `folder`; on failure also each daemon's log (`logs/<peer>.log`).
  */
 export async function writeReport(
   folder: string,
@@ -240,13 +266,14 @@ export async function writeReport(
   const written = [join(folder, 'report.json'), join(folder, 'report.md')]
   await writeFile(written[0]!, `${JSON.stringify(report, null, 2)}\n`)
   await writeFile(written[1]!, renderMarkdown(report))
-  if (!report.passed && report.skipped === undefined) {
-    const historyPath = join(folder, 'history.jsonl')
-    await writeFile(
-      historyPath,
-      evidence.history.map((operation) => JSON.stringify(operation)).join('\n'),
-    )
-    written.push(historyPath)
+  if (report.skipped !== undefined) return written
+  const historyPath = join(folder, 'history.jsonl')
+  await writeFile(
+    historyPath,
+    evidence.history.map((operation) => `${JSON.stringify(operation)}\n`).join(''),
+  )
+  written.push(historyPath)
+  if (!report.passed) {
     await mkdir(join(folder, 'logs'), { recursive: true })
     for (const [peer, log] of Object.entries(evidence.logs)) {
       const path = join(folder, 'logs', `${peer}.log`)

@@ -1,6 +1,6 @@
-import type { ApiClient, ApiEndpoint, CallResult } from './api-client.ts'
+import type { ApiClient, ApiEndpoint } from './api-client.ts'
 import { workloadCid } from './cid.ts'
-import type { HistoryRecorder, OperationKind } from './history.ts'
+import type { CallLabel, HistoryRecorder } from './history.ts'
 import { pick } from './random.ts'
 
 export interface WorkloadInit {
@@ -24,7 +24,12 @@ export interface WorkloadInit {
   /** Up to this many milliseconds (random) between one client's calls. */
   readonly thinkTime?: number
   /** Relative weights of the call kinds. */
-  readonly mix?: Readonly<Record<OperationKind, number>>
+  readonly mix?: Readonly<Record<CallLabel, number>>
+  /**
+   * Share (0 to 1) of consistent reads made through `GET /allocations?consistent=true` (the whole
+   * pinset) rather than `GET /allocations/{cid}?consistent=true`. Default 0.02: the pinset grows.
+   */
+  readonly pinsetReads?: number
 }
 
 export interface WorkloadSummary {
@@ -32,19 +37,23 @@ export interface WorkloadSummary {
   readonly cids: readonly string[]
 }
 
-const defaultMix: Readonly<Record<OperationKind, number>> = { pin: 35, unpin: 25, read: 40 }
+const defaultMix: Readonly<Record<CallLabel, number>> = {
+  pin: 35,
+  unpin: 25,
+  'local read': 20,
+  'consistent read': 20,
+}
 
-function chooseKind(
-  random: () => number,
-  mix: Readonly<Record<OperationKind, number>>,
-): OperationKind {
-  const total = mix.pin + mix.unpin + mix.read
+const labels = ['pin', 'unpin', 'local read', 'consistent read'] as const
+
+function chooseKind(random: () => number, mix: Readonly<Record<CallLabel, number>>): CallLabel {
+  const total = labels.reduce((sum, label) => sum + mix[label], 0)
   let point = random() * total
-  for (const kind of ['pin', 'unpin', 'read'] as const) {
-    point -= mix[kind]
-    if (point < 0) return kind
+  for (const label of labels) {
+    point -= mix[label]
+    if (point < 0) return label
   }
-  return 'read'
+  return 'local read'
 }
 
 function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
@@ -61,7 +70,7 @@ function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * Runs `clients` concurrent clients that pin, unpin and read through random peers' HTTP APIs and
+ * Runs `clients` concurrent clients that pin, unpin and read (locally and consistently) through random peers' HTTP APIs and
  * record every call in the history. Bounded in calls and in time; calls still in flight when the
  * run stops are abandoned and recorded as `unknown`.
  */
@@ -75,6 +84,7 @@ export async function runWorkload(
   if (options.signal !== undefined) stopSignals.push(options.signal)
   const stop = AbortSignal.any(stopSignals)
   const mix = init.mix ?? defaultMix
+  const pinsetReads = init.pinsetReads ?? 0.02
   const cids: string[] = []
   let issued = 0
 
@@ -88,15 +98,31 @@ export async function runWorkload(
     while (!stop.aborted && issued < init.maxOperations) {
       const cid = cidFor(issued)
       issued += 1
-      const kind = chooseKind(init.random, mix)
+      const label = chooseKind(init.random, mix)
       const endpoint = pick(init.random, init.endpoints)
-      const id = init.recorder.invoke({ process, kind, cid, node: endpoint.node })
       const call = { signal: stop }
-      let result: CallResult
-      if (kind === 'pin') result = await init.client.pin(endpoint, cid, call)
-      else if (kind === 'unpin') result = await init.client.unpin(endpoint, cid, call)
-      else result = await init.client.read(endpoint, cid, call)
-      init.recorder.complete(id, result)
+      if (label === 'pin' || label === 'unpin') {
+        const id = init.recorder.invoke({ process, kind: label, cid, node: endpoint.node })
+        const result =
+          label === 'pin'
+            ? await init.client.pin(endpoint, cid, call)
+            : await init.client.unpin(endpoint, cid, call)
+        init.recorder.complete(id, result)
+      } else {
+        const consistency = label === 'consistent read' ? 'consistent' : 'local'
+        const throughPinset = consistency === 'consistent' && init.random() < pinsetReads
+        const id = init.recorder.invoke({
+          process,
+          kind: 'read',
+          cid,
+          node: endpoint.node,
+          consistency,
+        })
+        const result = throughPinset
+          ? await init.client.readThroughPinset(endpoint, cid, call)
+          : await init.client.read(endpoint, cid, { ...call, consistency })
+        init.recorder.complete(id, result)
+      }
       if (init.thinkTime !== undefined && init.thinkTime > 0)
         await sleep(init.random() * init.thinkTime, stop)
     }

@@ -71,6 +71,12 @@ describe('validateHistory', () => {
     expect(() => validateHistory([op('read', 'a', 0, 5)])).toThrow(/must say what it saw/)
   })
 
+  it('rejects a consistency on a call that is not a read', () => {
+    expect(() => validateHistory([op('pin', 'a', 0, 5, { consistency: 'consistent' })])).toThrow(
+      /only a read has a consistency/,
+    )
+  })
+
   it('rejects duplicate ids', () => {
     expect(() =>
       validateHistory([op('pin', 'a', 0, 5, { id: 1 }), op('pin', 'b', 0, 5, { id: 1 })]),
@@ -95,8 +101,10 @@ describe('partitionByCid and countOutcomes', () => {
       op('pin', 'a', 0, 1),
       op('pin', 'a', 0, 1, { outcome: 'unknown' }),
       op('read', 'a', 0, 1, { outcome: 'fail' }),
+      op('read', 'a', 0, 1, { value: 'pinned', consistency: 'consistent' }),
     ])
     expect(counts.pin).toEqual({ ok: 1, fail: 0, unknown: 1 })
-    expect(counts.read).toEqual({ ok: 0, fail: 1, unknown: 0 })
+    expect(counts['local read']).toEqual({ ok: 0, fail: 1, unknown: 0 })
+    expect(counts['consistent read']).toEqual({ ok: 1, fail: 0, unknown: 0 })
   })
 })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { partitionTransaction } from '../src/network.ts'
 import { bridge, type Grudge, isolate, ring, split, visibleFrom } from '../src/partitions.ts'
 
 function symmetric(grudge: Grudge): boolean {
@@ -34,5 +35,27 @@ describe('partition shapes', () => {
     expect(new Set(majorities).size).toBe(5)
     for (let node = 0; node < 5; node++) expect(visibleFrom(grudge, node)).toHaveLength(3)
     expect(symmetric(grudge)).toBe(true)
+  })
+})
+
+describe('partitionTransaction', () => {
+  it('replaces every node’s blocked pairs in one nft transaction, each pair both ways', () => {
+    const input = partitionTransaction(isolate(3, 0))
+    const lines = input.trim().split('\n')
+    // Flush and refill in one file: nft applies it atomically, never a half-applied partition.
+    expect(lines).toEqual([
+      'flush set bridge pinraft blocked',
+      'add element bridge pinraft blocked { 10.250.0.11 . 10.250.0.12, 10.250.0.12 . 10.250.0.11, 10.250.0.11 . 10.250.0.13, 10.250.0.13 . 10.250.0.11 }',
+    ])
+  })
+
+  it('blocks a one-way grudge in both directions', () => {
+    expect(partitionTransaction([[1], [], []])).toMatch(
+      /10\.250\.0\.11 \. 10\.250\.0\.12, 10\.250\.0\.12 \. 10\.250\.0\.11 }/,
+    )
+  })
+
+  it('heals with a flush alone', () => {
+    expect(partitionTransaction([[], [], []])).toBe('flush set bridge pinraft blocked\n')
   })
 })

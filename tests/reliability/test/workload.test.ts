@@ -2,7 +2,7 @@ import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ApiClient } from '../src/api-client.ts'
 import { checkFinalState } from '../src/final-state.ts'
-import { HistoryRecorder } from '../src/history.ts'
+import { callLabel, HistoryRecorder } from '../src/history.ts'
 import { checkLinearizability } from '../src/linearizability.ts'
 import { seededRandom } from '../src/random.ts'
 import { runWorkload, type WorkloadInit } from '../src/workload.ts'
@@ -45,23 +45,44 @@ describe('runWorkload', () => {
     expect(new Set(history.map((operation) => operation.node))).toEqual(
       new Set(['peer-0', 'peer-1', 'peer-2']),
     )
-    expect(new Set(history.map((operation) => operation.kind))).toEqual(
-      new Set(['pin', 'unpin', 'read']),
+    expect(new Set(history.map(callLabel))).toEqual(
+      new Set(['pin', 'unpin', 'local read', 'consistent read']),
     )
-    expect(checkLinearizability(history).verdict).toBe('linearizable')
+    expect(checkLinearizability(history, { localReads: 'linearizable' }).verdict).toBe(
+      'linearizable',
+    )
     expect(checkFinalState(history, server.pinsets()).verdict).toBe('ok')
   })
 
-  it('catches stale reads from lagging peers', async () => {
+  it('accepts lagging local reads, with consistent reads from the leader', async () => {
     server = await startRegisterServer(3, 'lagging')
-    const init = workload(server.endpoints, { clients: 1, maxOperations: 200 })
+    const init = workload(server.endpoints, { clients: 1, maxOperations: 200, pinsetReads: 0.3 })
     await runWorkload(init)
     const history = init.recorder.operations()
-    expect(checkLinearizability(history).verdict).toBe('violation')
-    // Lagging reads are what a peer reading its own state may do; the writes still fit one order.
-    expect(checkLinearizability(history, { reads: 'stale' }).verdict).toBe('linearizable')
+    // Local reads lag: judged as if linearizable they fail, per peer they never go back.
+    expect(checkLinearizability(history, { localReads: 'linearizable' }).verdict).toBe('violation')
+    expect(checkLinearizability(history, { localReads: 'monotonic' }).verdict).toBe('linearizable')
+    expect(checkLinearizability(history, { localReads: 'ignored' }).verdict).toBe('linearizable')
     server.sync()
     expect(checkFinalState(history, server.pinsets()).verdict).toBe('ok')
+  })
+
+  it('fails the headline verdict when consistent reads are served from a lagging replica', async () => {
+    server = await startRegisterServer(3, 'ignores-consistent')
+    const init = workload(server.endpoints, { clients: 1, maxOperations: 200 })
+    await runWorkload(init)
+    expect(
+      checkLinearizability(init.recorder.operations(), { localReads: 'ignored' }).verdict,
+    ).toBe('violation')
+  })
+
+  it('catches a replica whose local reads go back in time', async () => {
+    server = await startRegisterServer(3, 'rollback')
+    const init = workload(server.endpoints, { clients: 1, maxOperations: 400 })
+    await runWorkload(init)
+    const history = init.recorder.operations()
+    expect(checkLinearizability(history, { localReads: 'ignored' }).verdict).toBe('linearizable')
+    expect(checkLinearizability(history, { localReads: 'monotonic' }).verdict).toBe('violation')
   })
 
   it('catches acknowledged pins that were never stored', async () => {
@@ -72,10 +93,13 @@ describe('runWorkload', () => {
     expect(
       checkFinalState(history, server.pinsets()).violations.map((violation) => violation.kind),
     ).toContain('lost-pin')
-    // Reads that may lag cannot tell a lost pin from a slow one: only the final state and
-    // linearizable reads can.
-    expect(checkLinearizability(history, { reads: 'stale' }).verdict).toBe('linearizable')
-    expect(checkLinearizability(history).verdict).toBe('violation')
+    // Local reads that may lag cannot tell a lost pin from a slow one: only the final state and
+    // consistent reads can.
+    expect(checkLinearizability(history, { localReads: 'ignored' }).verdict).toBe('violation')
+    const localOnly = history.filter((operation) => operation.consistency !== 'consistent')
+    expect(checkLinearizability(localOnly, { localReads: 'monotonic' }).verdict).toBe(
+      'linearizable',
+    )
   })
 
   it('records an unanswered pin as unknown', async () => {
@@ -84,7 +108,7 @@ describe('runWorkload', () => {
       client: new ApiClient({ callTimeout: 50 }),
       clients: 1,
       maxOperations: 3,
-      mix: { pin: 1, unpin: 0, read: 0 },
+      mix: { pin: 1, unpin: 0, 'local read': 0, 'consistent read': 0 },
     })
     await runWorkload(init)
     const history = init.recorder.operations()
@@ -101,7 +125,7 @@ describe('runWorkload', () => {
     const init = workload([{ node: 'down', url: `http://127.0.0.1:${port}` }], {
       clients: 1,
       maxOperations: 2,
-      mix: { pin: 1, unpin: 0, read: 0 },
+      mix: { pin: 1, unpin: 0, 'local read': 0, 'consistent read': 0 },
     })
     await runWorkload(init)
     expect(init.recorder.operations().map((operation) => operation.outcome)).toEqual([

@@ -1,4 +1,10 @@
-import type { CompletedOperation, Operation, OperationKind, Outcome } from '../../src/history.ts'
+import type {
+  CompletedOperation,
+  Operation,
+  OperationKind,
+  Outcome,
+  ReadConsistency,
+} from '../../src/history.ts'
 
 let nextId = 0
 
@@ -11,6 +17,7 @@ export function op(
   extra: {
     outcome?: Outcome
     value?: Operation['value']
+    consistency?: ReadConsistency
     process?: number
     node?: string
     id?: number
@@ -27,12 +34,24 @@ export function op(
     completedAt,
     outcome: extra.outcome ?? 'ok',
     ...(extra.value === undefined ? {} : { value: extra.value }),
+    ...(extra.consistency === undefined ? {} : { consistency: extra.consistency }),
   }
 }
 
+/** A consistent read (`?consistent=true`): it must be linearizable. */
 export const read = (
   cid: string,
   invokedAt: number,
   completedAt: number,
   value: 'pinned' | 'unpinned',
-) => op('read', cid, invokedAt, completedAt, { value })
+  node = 'peer-0',
+) => op('read', cid, invokedAt, completedAt, { value, consistency: 'consistent', node })
+
+/** A local read of `node`'s own state: it may lag, never go back. */
+export const localRead = (
+  cid: string,
+  invokedAt: number,
+  completedAt: number,
+  value: 'pinned' | 'unpinned',
+  node = 'peer-0',
+) => op('read', cid, invokedAt, completedAt, { value, consistency: 'local', node })
