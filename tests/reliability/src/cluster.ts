@@ -10,6 +10,7 @@ import { nodeAddress, type TestNetwork } from './network.ts'
 
 export const CLUSTER_PORT = 9096
 export const API_PORT = 9094
+export const IPFS_PORT = 4001
 
 /** How to run the `pinraft` CLI: Node 24 and `apps/service/bin/pinraft.js`. */
 export interface PinraftBinary {
@@ -129,6 +130,7 @@ export class TestCluster {
         cluster: Record<string, unknown>
         consensus: { raft: Record<string, unknown> }
         api: { restapi: Record<string, unknown> }
+        ipfs_connector: { embedded?: Record<string, unknown> }
       }
       service.cluster['peername'] = peer.name
       service.cluster['listen_multiaddress'] = [
@@ -142,6 +144,12 @@ export class TestCluster {
       }
       service.api.restapi['http_listen_multiaddress'] =
         `/ip4/${nodeAddress(peer.index)}/tcp/${API_PORT}`
+      // Each peer's IPFS node on its namespace's own address, never every interface.
+      if (service.ipfs_connector.embedded !== undefined) {
+        service.ipfs_connector.embedded['listen_multiaddress'] = [
+          `/ip4/${nodeAddress(peer.index)}/tcp/${IPFS_PORT}`,
+        ]
+      }
       if (this.#init.basicAuth !== undefined) {
         service.api.restapi['basic_auth_credentials'] = {
           [this.#init.basicAuth.user]: this.#init.basicAuth.password,

@@ -80,11 +80,12 @@ export const httpProbes: readonly Probe[] = [
     expect: [400],
   },
   {
-    name: 'garbage JSON body',
+    // POST /pins/{cid} ignores its body, as 1.x's does; /add is the route that reads one.
+    name: 'truncated multipart body',
     method: 'POST',
-    path: `/pins/${validCid}`,
-    headers: { 'content-type': 'application/json' },
-    body: '{"cid": [unterminated',
+    path: '/add?name=probe',
+    headers: { 'content-type': 'multipart/form-data; boundary=probeboundary' },
+    body: '--probeboundary\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nno closing boundary',
     expect: [400],
   },
   {
