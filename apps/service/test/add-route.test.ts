@@ -143,6 +143,20 @@ describe('POST /add (in process, on a real embedded IPFS node)', () => {
     expect(consensus.state().count()).toBe(0)
   })
 
+  it('refuses a body that ends inside a file part with a 400, and pins nothing', async () => {
+    const boundary = 'cut'
+    const response = await fetch(`${url}/add?name=cut`, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nno closing boundary`,
+    })
+    expect(response.status).toBe(400)
+    expect(((await response.json()) as { message: string }).message).toContain(
+      'malformed multipart request',
+    )
+    expect(consensus.state().count()).toBe(0)
+  })
+
   it('gives up an add whose client goes away half-way, and pins nothing', async () => {
     const boundary = 'cut'
     const upload = httpRequest(`${url}/add?name=cut`, {

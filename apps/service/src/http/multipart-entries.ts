@@ -21,6 +21,18 @@ function decodeName(name: string | undefined): string {
 }
 
 /**
+ * A file part's bytes. A body that ends inside a part fails the part's stream, not busboy: that
+ * is the client's malformed request (a 400), not a failure of the peer.
+ */
+async function* partContent(stream: Readable): AsyncIterable<Uint8Array> {
+  try {
+    for await (const chunk of stream) yield chunk as Uint8Array
+  } catch (error) {
+    throw new InvalidParameterError(`malformed multipart request: ${(error as Error).message}`)
+  }
+}
+
+/**
  * Reads a multipart body as Kubo's `add` and IPFS Cluster 1.x's `/add` send it (one part per
  * file or directory, the path in `filename`, directories typed `application/x-directory`) and
  * yields its entries as they arrive. A file's bytes are streamed: busboy stops reading the
@@ -102,7 +114,7 @@ export async function* multipartEntries(
           part.stream.resume()
           yield { path: part.path, directory: true }
         } else {
-          yield { path: part.path, content: part.stream as AsyncIterable<Uint8Array> }
+          yield { path: part.path, content: partContent(part.stream) }
         }
         continue
       }
