@@ -47,6 +47,21 @@ describe('GET /metrics (prom-client)', () => {
     )
   })
 
+  it("reports forwarded operations, apply latency and, on the leader, each follower's lag from consensus", async () => {
+    fixture.consensus.members = [fixture.consensus.peerId, 'follower-a', 'follower-b']
+    fixture.consensus.forwarded = 7
+    for (let index = 0; index < 3; index++)
+      await fixture.app.inject({ method: 'POST', url: `/pins/${await cidFor(index)}` })
+    const text = await scrape()
+    expect(value(text, 'pinraft_proposals_forwarded_total')).toBe(7)
+    expect(value(text, 'pinraft_snapshots_sent_total')).toBe(0)
+    expect(value(text, 'pinraft_apply_latency_seconds_count')).toBe(3)
+    expect(value(text, 'pinraft_raft_follower_lag_entries{peer="follower-a"}')).toBe(0)
+    expect(value(text, 'pinraft_raft_follower_lag_entries{peer="follower-b"}')).toBe(0)
+    fixture.consensus.role = 'follower'
+    expect(await scrape()).not.toMatch(/^pinraft_raft_follower_lag_entries\{/m)
+  })
+
   it('counts HTTP requests by method, route pattern and status', async () => {
     await fixture.app.inject({ method: 'POST', url: `/pins/${CID_V0}` })
     await fixture.app.inject({ method: 'POST', url: '/pins/not-a-cid' })

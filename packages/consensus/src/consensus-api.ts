@@ -72,6 +72,15 @@ export interface ConsensusStatus {
   readonly freshState: boolean
   /** Recent commit latencies of operations submitted on this peer, in milliseconds. */
   readonly commitLatencies: readonly number[]
+  /** Operations this peer sent to the leader (it was a follower), since it started. */
+  readonly proposalsForwarded: number
+  /** Snapshots this peer sent whole to another peer, since it started. */
+  readonly snapshotsSent: number
+  /**
+   * On the leader, each other member's replication: the highest index it is known to hold and
+   * how many entries of the leader's log it lacks. Empty on a follower.
+   */
+  readonly replication: Readonly<Record<string, { readonly match: number; readonly lag: number }>>
 }
 
 /**
@@ -125,6 +134,11 @@ export interface Consensus {
    */
   readIndex(options?: AbortOptions): Promise<number>
   status(): ConsensusStatus
+  /**
+   * Calls `listener` with the time each committed operation took to apply to the pinset, in
+   * milliseconds (for an apply-latency histogram); returns a function that stops it.
+   */
+  observeApply(listener: (milliseconds: number) => void): () => void
   /** Stops Raft (snapshotting first if the log grew; leaving the cluster if configured). */
   shutdown(options?: AbortOptions): Promise<void>
   /** Moves the Raft data folder to a rotated backup (keeps `backups_rotate` of them). */

@@ -6,7 +6,9 @@ import {
   ConfigurationChangeError,
   isMember,
   type Logger,
+  type NodeStatus,
   RaftNode,
+  type StateMachine,
   silentLogger,
   TypedEventTarget,
 } from '@pinraft/raft-core'
@@ -168,6 +170,9 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
   private storage: RaftStorage | undefined
   private node: RaftNode<ApplyResult> | undefined
   private readonly observed: ObservedTransport
+  private readonly applyListeners = new Set<(milliseconds: number) => void>()
+  /** Operations sent to the leader and answered by it. */
+  private forwarded = 0
   private readonly stopController = new AbortController()
   private readyState = false
   private readonly readyPromise: Promise<void>
@@ -307,7 +312,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
         stableStore,
         snapshotStore,
         transport: this.observed,
-        stateMachine: this.pinset,
+        stateMachine: this.timedStateMachine(),
         logger: this.logger,
       },
       {
@@ -921,6 +926,9 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       waitingFor: this.waiting()?.reason ?? null,
       freshState: this.freshState,
       commitLatencies: [...this.latencies],
+      proposalsForwarded: this.forwarded,
+      snapshotsSent: this.observed.snapshotsSent,
+      replication: replicationOf(status),
     }
   }
 
@@ -1094,6 +1102,29 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     }
   }
 
+  /** The pinset as Raft applies it, timed while someone observes (`observeApply`). */
+  private timedStateMachine(): StateMachine<ApplyResult> {
+    const pinset = this.pinset
+    const listeners = this.applyListeners
+    return {
+      apply(command) {
+        if (listeners.size === 0) return pinset.apply(command)
+        const started = performance.now()
+        const result = pinset.apply(command)
+        const milliseconds = performance.now() - started
+        for (const listener of listeners) listener(milliseconds)
+        return result
+      },
+      snapshot: (options) => pinset.snapshot(options),
+      restore: (data, options) => pinset.restore(data, options),
+    }
+  }
+
+  observeApply(listener: (milliseconds: number) => void): () => void {
+    this.applyListeners.add(listener)
+    return () => this.applyListeners.delete(listener)
+  }
+
   private recordLatency(milliseconds: number): void {
     this.latencies.push(milliseconds)
     if (this.latencies.length > latencyWindow)
@@ -1214,6 +1245,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       stream.abort(error instanceof Error ? error : new Error(String(error)))
       throw error
     }
+    this.forwarded++
     if (response.ok) return response.index
     const error = new Error(response.message)
     error.name = response.errorName
@@ -1314,4 +1346,20 @@ export async function createConsensus(init: ConsensusInit): Promise<RaftConsensu
 export { membersOf }
 export function normalizeCid(cid: string): string {
   return parseCid(cid).toString()
+}
+
+/** On the leader, every other member's match index and how far it lags behind the log. */
+function replicationOf(
+  status: NodeStatus | undefined,
+): Record<string, { match: number; lag: number }> {
+  const replication: Record<string, { match: number; lag: number }> = {}
+  if (status === undefined || status.role !== 'leader') return replication
+  for (const [peer, progress] of Object.entries(status.progress)) {
+    if (peer === status.id) continue
+    replication[peer] = {
+      match: progress.match,
+      lag: Math.max(0, status.lastIndex - progress.match),
+    }
+  }
+  return replication
 }

@@ -46,6 +46,33 @@ describe('consensus on real libp2p nodes', () => {
     }
   })
 
+  it("reports operations forwarded, each follower's replication and every apply's duration", async () => {
+    cluster = new TestCluster()
+    await cluster.bootstrap(3)
+    const leader = await cluster.leader()
+    const followers = cluster.running().filter((peer) => peer !== leader)
+    const follower = followers[0] as (typeof followers)[number]
+    const applied: number[] = []
+    const stop = follower.consensus.observeApply((milliseconds) => applied.push(milliseconds))
+    for (let i = 0; i < 5; i++) await follower.consensus.logPin({ cid: await cidFor(`fwd ${i}`) })
+    expect(follower.consensus.status().proposalsForwarded).toBe(5)
+    expect(leader.consensus.status().proposalsForwarded).toBe(0)
+    await eventually(() => applied.length >= 5)
+    expect(applied.every((milliseconds) => milliseconds >= 0)).toBe(true)
+    stop()
+    const seen = applied.length
+    await leader.consensus.logPin({ cid: await cidFor('after stop') })
+    await eventually(() => follower.consensus.state().count() === 6)
+    expect(applied.length).toBe(seen)
+    await eventually(() =>
+      followers.every((peer) => leader.consensus.status().replication[peer.id]?.lag === 0),
+    )
+    const replication = leader.consensus.status().replication
+    expect(Object.keys(replication).sort()).toEqual(followers.map((peer) => peer.id).sort())
+    expect(replication[follower.id]?.match).toBeGreaterThanOrEqual(6)
+    expect(follower.consensus.status().replication).toEqual({})
+  })
+
   it('keeps every acknowledged pin when the leader stops mid-stream, without duplicates', async () => {
     cluster = new TestCluster()
     const peers = await cluster.bootstrap(3)

@@ -177,6 +177,7 @@ describe('a voter whose Raft data was wiped (issue 17)', () => {
       expect(again.consensus.status().freshState).toBe(false)
       const [received] = logger.find('debug', /snapshot received/)
       expect(received?.fields.bytes).toBeGreaterThan(0)
+      expect(leader.consensus.status().snapshotsSent).toBeGreaterThan(0)
       // It counts in the quorum again: with the third peer stopped, the two commit.
       await cluster.stop(third)
       const cid = await cidFor('after the rejoin')

@@ -110,6 +110,49 @@ export function createPeerMetrics(
     registers: [registry],
   })
 
+  // Counted by consensus; read when scraped (they only grow while the peer runs).
+  const countedByConsensus = (name: string, help: string, value: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(value())
+      },
+    })
+  countedByConsensus(
+    'pinraft_proposals_forwarded_total',
+    'Operations this peer forwarded to the leader (submitted here while it was a follower).',
+    () => status().proposalsForwarded,
+  )
+  countedByConsensus(
+    'pinraft_snapshots_sent_total',
+    'Snapshots this peer sent whole to another peer (as leader, to a peer too far behind).',
+    () => status().snapshotsSent,
+  )
+  new Gauge({
+    name: 'pinraft_raft_follower_lag_entries',
+    help: 'On the leader: how many entries of its log each other member lacks (0 when caught up).',
+    labelNames: ['peer'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const [peer, replication] of Object.entries(status().replication)) {
+        this.set({ peer }, replication.lag)
+      }
+    },
+  })
+  const applyLatency = new Histogram({
+    name: 'pinraft_apply_latency_seconds',
+    help: "Time to apply one committed operation to this peer's pinset.",
+    buckets: [0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.005, 0.025, 0.1],
+    registers: [registry],
+  })
+  const stopObservingApply = consensus.observeApply((milliseconds) =>
+    applyLatency.observe(milliseconds / 1000),
+  )
+
   let lastLeader = status().leader
   let lastTerm = status().term
   const listeners = new AbortController()
@@ -171,6 +214,7 @@ export function createPeerMetrics(
     text: () => registry.metrics(),
     stop() {
       listeners.abort()
+      stopObservingApply()
       registry.clear()
     },
   }

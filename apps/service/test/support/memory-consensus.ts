@@ -30,6 +30,9 @@ export class MemoryConsensus implements Consensus {
   members: string[]
   role: ConsensusStatus['role'] = 'leader'
   latencies: number[] = []
+  /** What status() reports as proposals forwarded (a test sets it). */
+  forwarded = 0
+  readonly #applyListeners = new Set<(milliseconds: number) => void>()
   readonly calls: { method: string; argument: unknown }[] = []
   #index = 0
   #failures: Error[] = []
@@ -83,6 +86,7 @@ export class MemoryConsensus implements Consensus {
       data: encodeOperation({ type: 'pin', pin }),
     })
     this.latencies.push(2)
+    for (const listener of this.#applyListeners) listener(0.05)
     const stored = this.pinset.get(pin.cid) ?? pin
     this.dispatch('pin:add', { pin: stored })
     return stored
@@ -131,6 +135,11 @@ export class MemoryConsensus implements Consensus {
 
   async waitForSync(): Promise<void> {}
 
+  observeApply(listener: (milliseconds: number) => void): () => void {
+    this.#applyListeners.add(listener)
+    return () => this.#applyListeners.delete(listener)
+  }
+
   async readIndex(options?: AbortOptions): Promise<number> {
     this.#maybeFail('readIndex', options?.signal !== undefined)
     return this.#index
@@ -151,6 +160,13 @@ export class MemoryConsensus implements Consensus {
       waitingFor: this.waitingFor ?? null,
       freshState: false,
       commitLatencies: [...this.latencies],
+      proposalsForwarded: this.forwarded,
+      snapshotsSent: 0,
+      replication: Object.fromEntries(
+        [...this.members]
+          .filter((member) => member !== this.peerId && this.role === 'leader')
+          .map((member) => [member, { match: this.#index, lag: 0 }]),
+      ),
     }
   }
 

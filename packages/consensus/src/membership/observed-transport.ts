@@ -43,6 +43,8 @@ export class ObservedTransport implements Transport {
   withholdVotes = false
   /** How many vote requests were withheld so far. */
   withheldVotes = 0
+  /** How many snapshots were sent whole. */
+  snapshotsSent = 0
 
   constructor(init: ObservedTransportInit) {
     this.inner = init.transport
@@ -122,6 +124,7 @@ export class ObservedTransport implements Transport {
       })
       throw error
     }
+    this.snapshotsSent++
     this.logger.debug('snapshot sent', {
       to,
       index: message.snapshot.index,

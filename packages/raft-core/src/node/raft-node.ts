@@ -1070,12 +1070,14 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
    * asked (IPFS Cluster's WaitForSync, done right: the leader's commit index, not a local guess).
    */
   async waitForSync(options?: AbortOptions): Promise<void> {
-    await this.waitFor(
-      () => this.raw?.raft.configuration.voters.includes(this.id) === true,
-      'waiting to become a voter',
-      options,
-    )
-    await this.readIndex(options)
+    const voter = () => this.raw?.raft.configuration.voters.includes(this.id) === true
+    // A voter again after the read point, too: a node catching up may be a voter in an old
+    // configuration (a snapshot from before its removal) and only staging once it has applied
+    // what the leader committed since.
+    do {
+      await this.waitFor(voter, 'waiting to become a voter', options)
+      await this.readIndex(options)
+    } while (!voter())
   }
 
   /**
