@@ -1,0 +1,204 @@
+import { type Clock, type Logger, silentLogger, systemClock } from '@pinraft/raft-core'
+import type { AbortOptions, Informer } from './informers.ts'
+import { type Alert, isExpired, type Metric, PING_METRIC } from './metric.ts'
+import { phi } from './phi.ts'
+
+/** How the monitor sends this peer's metrics to another peer. */
+export interface MetricsTransport {
+  send(peer: string, metrics: readonly Metric[], options?: AbortOptions): Promise<void>
+}
+
+export interface MonitorComponents {
+  readonly peerId: string
+  readonly informers: readonly Informer[]
+  /** The cluster's members (consensus.peers). */
+  peers(options?: AbortOptions): Promise<string[]>
+  readonly transport: MetricsTransport
+  readonly clock?: Clock
+  readonly logger?: Logger
+}
+
+export interface MonitorInit {
+  /** `cluster.monitor_ping_interval` (ms, 1.x: 15s): publish metrics and a ping this often. */
+  readonly pingInterval?: number
+  /** `monitor.pubsubmon.check_interval` (ms, 1.x: 15s): look for expired pings this often. */
+  readonly checkInterval?: number
+  /** `monitor.pubsubmon.failure_threshold` (1.x: 3): the phi above which a peer has failed. */
+  readonly failureThreshold?: number
+}
+
+export interface MonitorEvents {
+  'alert:raised': Alert
+}
+
+/** How many ping gaps per peer the failure detector remembers. */
+const gapWindow = 10
+
+/**
+ * 1.x's PeerMonitor (pubsubmon's behaviour over direct streams): every `pingInterval` this peer
+ * measures its informers and sends the metrics and a `ping`, valid for twice the interval, to
+ * every other member. It keeps the latest metric per name and peer, and every `checkInterval`
+ * raises one `alert:raised` for each ping that expired without a newer one once the phi accrual
+ * detector passes `failureThreshold`.
+ */
+export class Monitor extends EventTarget {
+  readonly #components: MonitorComponents
+  readonly #clock: Clock
+  readonly #logger: Logger
+  readonly pingInterval: number
+  readonly checkInterval: number
+  readonly failureThreshold: number
+  /** name → peer → latest metric. */
+  readonly #latest = new Map<string, Map<string, Metric>>()
+  readonly #gaps = new Map<string, number[]>()
+  readonly #alerted = new Set<string>()
+  readonly #alerts: Alert[] = []
+  #publishTimer: unknown = null
+  #checkTimer: unknown = null
+  #running = false
+
+  constructor(components: MonitorComponents, init: MonitorInit = {}) {
+    super()
+    this.#components = components
+    this.#clock = components.clock ?? systemClock
+    this.#logger = components.logger ?? silentLogger
+    this.pingInterval = init.pingInterval ?? 15_000
+    this.checkInterval = init.checkInterval ?? 15_000
+    this.failureThreshold = init.failureThreshold ?? 3
+  }
+
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    this.#schedulePublish(0)
+    this.#scheduleCheck()
+  }
+
+  stop(): void {
+    this.#running = false
+    if (this.#publishTimer !== null) this.#clock.clearTimeout(this.#publishTimer)
+    if (this.#checkTimer !== null) this.#clock.clearTimeout(this.#checkTimer)
+    this.#publishTimer = null
+    this.#checkTimer = null
+  }
+
+  #schedulePublish(delay: number): void {
+    if (!this.#running) return
+    this.#publishTimer = this.#clock.setTimeout(() => {
+      this.#publishTimer = null
+      void this.publish()
+        .catch((error: unknown) =>
+          this.#logger.warn('could not publish metrics', { error: String(error) }),
+        )
+        .finally(() => this.#schedulePublish(this.pingInterval))
+    }, delay)
+  }
+
+  #scheduleCheck(): void {
+    if (!this.#running) return
+    this.#checkTimer = this.#clock.setTimeout(() => {
+      this.#checkTimer = null
+      this.check()
+      this.#scheduleCheck()
+    }, this.checkInterval)
+  }
+
+  /** Measures this peer's metrics and sends them, with a ping, to every other member. */
+  async publish(options?: AbortOptions): Promise<Metric[]> {
+    const now = this.#clock.now()
+    const metrics: Metric[] = [
+      {
+        name: PING_METRIC,
+        peer: this.#components.peerId,
+        value: '',
+        expire: now + 2 * this.pingInterval,
+        valid: true,
+        weight: 0,
+        partitionable: false,
+        receivedAt: 0,
+      },
+    ]
+    for (const informer of this.#components.informers) {
+      metrics.push(...(await informer.getMetrics(options)))
+    }
+    for (const metric of metrics) this.receive(metric)
+    const members = await this.#components.peers(options)
+    await Promise.all(
+      members
+        .filter((peer) => peer !== this.#components.peerId)
+        .map((peer) =>
+          this.#components.transport.send(peer, metrics, options).catch((error: unknown) => {
+            this.#logger.debug('could not send metrics', { peer, error: String(error) })
+          }),
+        ),
+    )
+    return metrics
+  }
+
+  /** Keeps a metric received from its peer (or measured here); the newest one wins. */
+  receive(metric: Metric): void {
+    const now = this.#clock.now()
+    const stored: Metric = { ...metric, receivedAt: now }
+    let byPeer = this.#latest.get(metric.name)
+    if (byPeer === undefined) {
+      byPeer = new Map()
+      this.#latest.set(metric.name, byPeer)
+    }
+    const previous = byPeer.get(metric.peer)
+    if (metric.name === PING_METRIC && previous !== undefined) {
+      const gaps = this.#gaps.get(metric.peer) ?? []
+      gaps.push(now - previous.receivedAt)
+      if (gaps.length > gapWindow) gaps.shift()
+      this.#gaps.set(metric.peer, gaps)
+    }
+    byPeer.set(metric.peer, stored)
+    this.#alerted.delete(`${metric.name}\u0000${metric.peer}`)
+  }
+
+  /** Forgets a peer's metrics (it left the cluster). */
+  forget(peer: string): void {
+    for (const byPeer of this.#latest.values()) byPeer.delete(peer)
+    this.#gaps.delete(peer)
+  }
+
+  /** The latest valid, unexpired metric of `name` from every peer (1.x's LatestMetrics). */
+  latestMetrics(name: string): Metric[] {
+    const now = this.#clock.now()
+    const result: Metric[] = []
+    for (const metric of this.#latest.get(name)?.values() ?? []) {
+      if (metric.valid && !isExpired(metric, now)) result.push(metric)
+    }
+    return result.sort((a, b) => (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0))
+  }
+
+  /** The names of the metrics this peer knows (1.x's MetricNames). */
+  metricNames(): string[] {
+    return [...this.#latest.keys()].sort()
+  }
+
+  /** Alerts raised so far, oldest first (1.x keeps them for `GET /health/alerts`). */
+  alerts(): Alert[] {
+    const horizon = this.#clock.now() - 2 * this.checkInterval * 10
+    return this.#alerts.filter((alert) => alert.triggeredAt >= horizon)
+  }
+
+  /** Raises an alert for every expired ping whose peer the detector considers failed. */
+  check(): Alert[] {
+    const now = this.#clock.now()
+    const raised: Alert[] = []
+    for (const [peer, metric] of this.#latest.get(PING_METRIC) ?? []) {
+      if (peer === this.#components.peerId || !isExpired(metric, now)) continue
+      const key = `${PING_METRIC}\u0000${peer}`
+      if (this.#alerted.has(key)) continue
+      const gaps = this.#gaps.get(peer) ?? []
+      if (gaps.length > 0 && phi(now - metric.receivedAt, gaps) < this.failureThreshold) continue
+      this.#alerted.add(key)
+      const alert: Alert = { metric, triggeredAt: now }
+      raised.push(alert)
+      this.#alerts.push(alert)
+      if (this.#alerts.length > 1000) this.#alerts.shift()
+      this.dispatchEvent(new CustomEvent('alert:raised', { detail: alert }))
+    }
+    return raised
+  }
+}
