@@ -17,7 +17,7 @@ import type { ApiContext, ApiOptions } from './api-context.ts'
 import { handleError } from './error-handler.ts'
 import { type IdJson, idJson } from './id-json.ts'
 import { createPeerMetrics, type PeerMetrics } from './metrics.ts'
-import { type PinQuery, pinInputFromQuery } from './pin-request.ts'
+import { type PinQuery, pinInputFromQuery, pinQuerySchema } from './pin-request.ts'
 import { notReadyReason } from './readiness.ts'
 import { addRoutes } from './routes/add.ts'
 import { ipfsGcRoutes } from './routes/ipfs-gc.ts'
@@ -32,24 +32,6 @@ const cidParams = {
   type: 'object',
   required: ['cid'],
   properties: { cid: { type: 'string', minLength: 1, maxLength: 2048 } },
-} as const
-
-const replicationFactor = { type: 'integer', minimum: -1, maximum: 2147483647 } as const
-
-const pinQuerySchema = {
-  type: 'object',
-  properties: {
-    name: { type: 'string', maxLength: 4096 },
-    mode: { type: 'string', enum: ['', 'recursive', 'direct'] },
-    replication: replicationFactor,
-    'replication-min': replicationFactor,
-    'replication-max': replicationFactor,
-    'expire-at': { type: 'string' },
-    'expire-in': { type: 'string' },
-    'user-allocations': { type: 'string' },
-  },
-  // `meta-<key>` parameters carry metadata; other unknown parameters are ignored, as in IPFS Cluster.
-  additionalProperties: { type: 'string' },
 } as const
 
 /** The pin JSON exactly as IPFS Cluster writes it (field order, Go's zero values). */

@@ -85,3 +85,25 @@ export function pinInputFromQuery(
     timestamp: defaults.now,
   }
 }
+
+const replicationFactor = { type: 'integer', minimum: -1, maximum: 2147483647 } as const
+
+/** The pin options of IPFS Cluster's query string, as `pinInputFromQuery` reads them. */
+export const pinQueryProperties = {
+  name: { type: 'string', maxLength: 4096 },
+  mode: { type: 'string', enum: ['', 'recursive', 'direct'] },
+  replication: replicationFactor,
+  'replication-min': replicationFactor,
+  'replication-max': replicationFactor,
+  'expire-at': { type: 'string' },
+  'expire-in': { type: 'string' },
+  'user-allocations': { type: 'string' },
+} as const
+
+/** The query schema of the routes that pin (`POST /pins/{cid}`, pins by path). */
+export const pinQuerySchema = {
+  type: 'object',
+  properties: pinQueryProperties,
+  // `meta-<key>` parameters carry metadata; other unknown parameters are ignored, as in IPFS Cluster.
+  additionalProperties: { type: 'string' },
+} as const

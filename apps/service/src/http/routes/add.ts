@@ -12,7 +12,7 @@ import { InvalidParameterError } from '../../errors.ts'
 import type { ApiContext } from '../api-context.ts'
 import { errorResponse } from '../error-handler.ts'
 import { multipartEntries } from '../multipart-entries.ts'
-import { type PinQuery, pinInputFromQuery } from '../pin-request.ts'
+import { type PinQuery, pinInputFromQuery, pinQueryProperties } from '../pin-request.ts'
 
 /** The identity CID of no bytes: stands for the root while the pin options are checked. */
 const emptyIdentityCid = CID.parse('bafkqaaa')
@@ -32,19 +32,10 @@ function addErrorBody(error: Error): { code: number; message: string } {
   return errorResponse(error as never)
 }
 
-const replicationFactor = { type: 'integer', minimum: -1, maximum: 2147483647 } as const
-
 const addQuerySchema = {
   type: 'object',
   properties: {
-    name: { type: 'string', maxLength: 4096 },
-    mode: { type: 'string', enum: ['', 'recursive', 'direct'] },
-    replication: replicationFactor,
-    'replication-min': replicationFactor,
-    'replication-max': replicationFactor,
-    'expire-at': { type: 'string' },
-    'expire-in': { type: 'string' },
-    'user-allocations': { type: 'string' },
+    ...pinQueryProperties,
     layout: { type: 'string', enum: ['', 'balanced', 'trickle'] },
     chunker: { type: 'string', maxLength: 256 },
     hash: { type: 'string', maxLength: 64 },

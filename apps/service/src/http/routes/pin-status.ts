@@ -6,7 +6,7 @@ import { parseStatusFilter } from '@pinraft/pintracker'
 import { type CID, parseCid, pinToClusterJson } from '@pinraft/state-pinset'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { InvalidParameterError, NotFoundError } from '../../errors.ts'
-import { type PinQuery, pinInputFromQuery } from '../pin-request.ts'
+import { type PinQuery, pinInputFromQuery, pinQuerySchema } from '../pin-request.ts'
 
 /** What the status routes need from the Cluster component. */
 export type StatusCluster = Pick<
@@ -43,18 +43,6 @@ const cidParams = {
 const localQuery = {
   type: 'object',
   properties: { local: { type: 'string' } },
-} as const
-
-const pinQuerySchema = {
-  type: 'object',
-  properties: {
-    name: { type: 'string', maxLength: 4096 },
-    mode: { type: 'string', enum: ['', 'recursive', 'direct'] },
-    replication: { type: 'integer', minimum: -1, maximum: 2147483647 },
-    'replication-min': { type: 'integer', minimum: -1, maximum: 2147483647 },
-    'replication-max': { type: 'integer', minimum: -1, maximum: 2147483647 },
-  },
-  additionalProperties: { type: 'string' },
 } as const
 
 /** The longest IPFS path accepted (a CID and a few hundred path segments). */
