@@ -20,3 +20,10 @@ export {
 export type { PinInfoWire } from './rpc/pin-info-wire.ts'
 export { pinInfoFromWire, pinInfoToWire } from './rpc/pin-info-wire.ts'
 export { isClosest } from './state-sync.ts'
+export type {
+  Bandwidth,
+  BandwidthByProtocol,
+  ClusterHealth,
+  ClusterPinOptions,
+  ConnectGraph,
+} from './health.ts'
