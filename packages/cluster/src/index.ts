@@ -9,6 +9,13 @@ export { Cluster, createCluster, globalMatches } from './cluster.ts'
 export * from './errors.ts'
 export type { GlobalPinInfo, PinInfoShort } from './global-pin-info.ts'
 export { addPinInfo, globalPinInfoToJson, goTime, toGlobal } from './global-pin-info.ts'
+export type {
+  Bandwidth,
+  BandwidthByProtocol,
+  ClusterHealth,
+  ClusterPinOptions,
+  ConnectGraph,
+} from './health.ts'
 export type { ClusterHost, ClusterRpcHandlers } from './rpc/cluster-protocol.ts'
 export {
   CLUSTER_PROTOCOL,
@@ -20,10 +27,3 @@ export {
 export type { PinInfoWire } from './rpc/pin-info-wire.ts'
 export { pinInfoFromWire, pinInfoToWire } from './rpc/pin-info-wire.ts'
 export { isClosest } from './state-sync.ts'
-export type {
-  Bandwidth,
-  BandwidthByProtocol,
-  ClusterHealth,
-  ClusterPinOptions,
-  ConnectGraph,
-} from './health.ts'
