@@ -23,9 +23,12 @@ interface QueuedOperation {
 export class OperationBatcher {
   private queued: QueuedOperation[] = []
   private flushScheduled = false
+  private readonly submit: (operation: Uint8Array) => Promise<number>
 
   /** `submit` commits one encoded operation and returns the index it was applied at. */
-  constructor(private readonly submit: (operation: Uint8Array) => Promise<number>) {}
+  constructor(submit: (operation: Uint8Array) => Promise<number>) {
+    this.submit = submit
+  }
 
   /** Resolves with the index at which the batch holding `operation` was applied. */
   enqueue(operation: PinOperation | UnpinOperation, options?: AbortOptions): Promise<number> {

@@ -1,8 +1,11 @@
 /** The most recent commit latencies, for `status()` (a bounded window, oldest dropped first). */
 export class LatencyWindow {
   private readonly values: number[] = []
+  private readonly size: number
 
-  constructor(private readonly size: number) {}
+  constructor(size: number) {
+    this.size = size
+  }
 
   record(milliseconds: number): void {
     this.values.push(milliseconds)

@@ -8,13 +8,20 @@ import { RateLimiter } from './rate-limiter.ts'
 export class LeaderChangeLog {
   private readonly limiter = new RateLimiter(1000)
   private timer: ReturnType<typeof setTimeout> | undefined
+  private readonly logger: Logger
+  private readonly selfId: string
+  /** The leader and term now, or null once consensus stopped. */
+  private readonly current: () => { leader: string | null; term: number } | null
 
   constructor(
-    private readonly logger: Logger,
-    private readonly selfId: string,
-    /** The leader and term now, or null once consensus stopped. */
-    private readonly current: () => { leader: string | null; term: number } | null,
-  ) {}
+    logger: Logger,
+    selfId: string,
+    current: () => { leader: string | null; term: number } | null,
+  ) {
+    this.logger = logger
+    this.selfId = selfId
+    this.current = current
+  }
 
   log(leader: string | null, term: number): void {
     const suppressed = this.limiter.allow('leader')

@@ -8,11 +8,13 @@ import type { Waiting } from './waiting-for.ts'
 export class WaitingLog {
   private since: { kind: Waiting['kind']; since: number } | undefined
   private lastLine = 0
+  private readonly logger: Logger
+  private readonly interval: number
 
-  constructor(
-    private readonly logger: Logger,
-    private readonly interval: number,
-  ) {}
+  constructor(logger: Logger, interval: number) {
+    this.logger = logger
+    this.interval = interval
+  }
 
   check(waiting: Waiting | null, now: number): void {
     if (waiting === null) {
