@@ -83,9 +83,19 @@ export interface RaftNodeInit extends Omit<RaftOptions, 'random' | 'logger'> {
 }
 
 interface PendingProposal<Result> {
-  readonly term: number
+  /** The term of the entry this node appended; set when it is appended. */
+  term: number
   readonly resolve: (result: Result | undefined) => void
   readonly reject: (error: Error) => void
+}
+
+/**
+ * A proposal waiting for the Ready loop to append it. Without a signal, the same object then
+ * waits in `proposals` for its entry to apply: one object per proposal besides its promise.
+ */
+interface QueuedProposal<Result> extends PendingProposal<Result> {
+  readonly data: Uint8Array
+  readonly signal: AbortSignal | undefined
 }
 
 interface Waiter {
@@ -149,6 +159,10 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
    * one chain, in order, so a snapshot never sees a half-applied batch.
    */
   private lane: Promise<void> = Promise.resolve()
+  /** Tasks on the lane not finished yet (0: committed entries may be applied at once). */
+  private laneTasks = 0
+  /** The state machine's apply returned a promise once: apply on the lane only. */
+  private applyIsAsync = false
   /** Invariant: lastApplied <= the core's applied index. */
   private lastApplied = 0
   private appliedTerm = 0
@@ -159,12 +173,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
   private savedHardState: HardState | undefined
 
   private readonly proposals = new Map<number, PendingProposal<Result>>()
-  private proposalQueue: Array<{
-    data: Uint8Array
-    resolve: (result: Result | undefined) => void
-    reject: (error: Error) => void
-    signal?: AbortSignal | undefined
-  }> = []
+  private proposalQueue: Array<QueuedProposal<Result>> = []
   private readonly reads = new Map<string, { resolve: (index: number) => void }>()
   private readCounter = 0
   private waiters = new Set<Waiter>()
@@ -406,6 +415,9 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     this.loopRunning = true
     this.loopDone = this.loop().finally(() => {
       this.loopRunning = false
+      // A kick between the loop's last check and this line would otherwise wait for the next
+      // tick or message.
+      if (this.loopAgain) this.kick()
     })
   }
 
@@ -491,10 +503,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     if (messages.length > 0) {
       this.components.transport.send(messages)
     }
-    if (ready.committedEntries.length > 0) {
-      for (const entry of ready.committedEntries) this.applyQueue.push(entry)
-      this.scheduleApply()
-    }
+    if (ready.committedEntries.length > 0) this.applyCommitted(ready.committedEntries)
     for (const read of ready.readStates) {
       this.reads.get(read.context)?.resolve(read.index)
     }
@@ -600,12 +609,58 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
   // Applying
 
   private onLane<T>(task: () => Promise<T>): Promise<T> {
+    this.laneTasks++
     const run = this.lane.then(task)
-    this.lane = run.then(
-      () => undefined,
-      () => undefined,
-    )
+    const done = () => {
+      this.laneTasks--
+    }
+    this.lane = run.then(done, done)
     return run
+  }
+
+  /**
+   * Applies committed entries in order. While nothing waits on the lane (no snapshot being
+   * installed or taken, no earlier entries queued) a synchronous state machine applies them at
+   * once, without the lane's turns of the event loop: the round of a sequential proposer is
+   * that much shorter. A snapshot due, or an apply that returns a promise, hands the rest to
+   * the lane, which keeps the order.
+   */
+  private applyCommitted(entries: readonly Entry[]): void {
+    if (this.laneTasks > 0 || this.applyQueue.length > 0 || this.applyIsAsync) {
+      for (const entry of entries) this.applyQueue.push(entry)
+      this.scheduleApply()
+      return
+    }
+    for (let i = 0; i < entries.length; i++) {
+      if (!(this.running || this.state === 'stopping')) return
+      const entry = entries[i] as Entry
+      const snapshotDue = entry.index - (this.lastSnapshot?.index ?? 0) >= this.snapshotThreshold
+      if (snapshotDue) {
+        // The lane applies this entry, then snapshots (waiting for the store) before the rest.
+        for (let rest = i; rest < entries.length; rest++) {
+          this.applyQueue.push(entries[rest] as Entry)
+        }
+        this.scheduleApply()
+        break
+      }
+      const pending = this.applyEntry(entry)
+      if (pending !== undefined) {
+        // An asynchronous state machine: from now on every entry goes through the lane.
+        this.applyIsAsync = true
+        for (let rest = i + 1; rest < entries.length; rest++) {
+          this.applyQueue.push(entries[rest] as Entry)
+        }
+        void this.onLane(async () => {
+          await pending
+          if (entry.index - (this.lastSnapshot?.index ?? 0) >= this.snapshotThreshold) {
+            await this.takeSnapshot()
+          }
+        })
+        if (this.applyQueue.length > 0) this.scheduleApply()
+        break
+      }
+    }
+    this.checkWaiters()
   }
 
   private scheduleApply(): void {
@@ -832,12 +887,14 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
         ),
       )
     }
+    const signal = options?.signal
     return new Promise<Result>((resolve, reject) => {
       this.proposalQueue.push({
         data,
+        term: 0,
         resolve: resolve as (result: Result | undefined) => void,
         reject,
-        signal: options?.signal,
+        signal,
       })
       // The Ready loop appends everything queued at the start of its next turn: proposals that
       // arrive while it waits for the disk share one append and one round of messages.
@@ -846,33 +903,52 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
   }
 
   private flushProposals(): void {
-    const queue = this.proposalQueue.filter((queued) => {
-      if (queued.signal?.aborted) {
-        queued.reject(abortError(queued.signal, 'the proposal'))
-        return false
-      }
-      return true
-    })
+    let queue = this.proposalQueue
     this.proposalQueue = []
+    // One pass to build the batch; a second only when some proposal was aborted meanwhile.
+    let aborted = false
+    const data: Uint8Array[] = new Array(queue.length)
+    for (let offset = 0; offset < queue.length; offset++) {
+      const queued = queue[offset] as QueuedProposal<Result>
+      if (queued.signal?.aborted) aborted = true
+      data[offset] = queued.data
+    }
+    if (aborted) {
+      queue = queue.filter((queued) => {
+        if (queued.signal?.aborted) {
+          queued.reject(abortError(queued.signal, 'the proposal'))
+          return false
+        }
+        return true
+      })
+      data.length = 0
+      for (const queued of queue) data.push(queued.data)
+    }
     if (queue.length === 0 || !this.running) return
     const raw = this.raw as RawNode
     let first: { index: number; term: number }
     try {
-      first = raw.propose(queue.map((queued) => queued.data))
+      first = raw.propose(data)
     } catch (error) {
       for (const queued of queue) queued.reject(error as Error)
       return
     }
     for (let offset = 0; offset < queue.length; offset++) {
-      const queued = queue[offset] as (typeof queue)[number]
-      this.register(
-        first.index + offset,
-        first.term,
-        'the proposal',
-        queued.signal,
-        queued.resolve,
-        queued.reject,
-      )
+      const queued = queue[offset] as QueuedProposal<Result>
+      if (queued.signal === undefined) {
+        // The hot path: the queued proposal itself waits for its entry, no wrapper per entry.
+        queued.term = first.term
+        this.proposals.set(first.index + offset, queued)
+      } else {
+        this.register(
+          first.index + offset,
+          first.term,
+          'the proposal',
+          queued.signal,
+          queued.resolve,
+          queued.reject,
+        )
+      }
     }
     this.kick()
   }
