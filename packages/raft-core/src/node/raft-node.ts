@@ -40,7 +40,7 @@ import { emptyConfiguration } from '../types.ts'
 import type { Clock } from './clock.ts'
 import { systemClock } from './clock.ts'
 import { TypedEventTarget } from './events.ts'
-import { planReady } from './ready-plan.ts'
+import { planReady, type ReadyPlan } from './ready-plan.ts'
 import type { StateMachine } from './state-machine.ts'
 
 /** The events a `RaftNode` emits, by name. */
@@ -413,81 +413,90 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
       return
     }
     this.loopRunning = true
-    this.loopDone = this.loop().finally(() => {
-      this.loopRunning = false
-      // A kick between the loop's last check and this line would otherwise wait for the next
-      // tick or message.
-      if (this.loopAgain) this.kick()
-    })
+    this.loopDone = this.loop()
   }
 
   private async loop(): Promise<void> {
-    // Start on a fresh microtask, so that everything queued in the caller's turn is batched.
-    await Promise.resolve()
-    do {
-      this.loopAgain = false
-      if (this.proposalQueue.length > 0) this.flushProposals()
-      while (this.running && this.raw?.hasReady()) {
-        const ready = this.raw.ready()
-        try {
-          const pending = this.handleReady(ready)
-          if (pending !== undefined) await pending
-        } catch (error) {
-          this.fail(error)
-          return
-        }
-        if (!this.running) return
-        this.raw.advance(ready)
-        this.afterAdvance(ready)
+    try {
+      // Start on a fresh microtask, so that everything queued in the caller's turn is batched.
+      await Promise.resolve()
+      do {
+        this.loopAgain = false
         if (this.proposalQueue.length > 0) this.flushProposals()
-      }
-      this.checkWaiters()
-    } while (this.loopAgain && this.running)
+        while (this.running && this.raw?.hasReady()) {
+          const ready = this.raw.ready()
+          try {
+            if (ready.snapshot !== undefined) await this.installSnapshot(ready.snapshot)
+            // What may leave before the disk and what is written in which order: see
+            // planReady. In short, appends and heartbeats leave early only when the term and
+            // vote are already durable.
+            const plan = planReady(ready, this.savedHardState)
+            if (plan.early.length > 0) this.components.transport.send(plan.early)
+            // Awaited only when something is written: a Ready that only carries messages or
+            // committed entries is handled without yielding, which keeps a round of Raft short.
+            const durable = this.persist(plan)
+            if (durable !== undefined) await durable
+            this.finishReady(ready, plan.late)
+          } catch (error) {
+            this.fail(error)
+            return
+          }
+          if (!this.running) return
+          this.raw.advance(ready)
+          this.afterAdvance(ready)
+          if (this.proposalQueue.length > 0) this.flushProposals()
+        }
+        this.checkWaiters()
+      } while (this.loopAgain && this.running)
+    } finally {
+      this.loopRunning = false
+      // A kick between the loop's last check and here would otherwise wait for the next tick
+      // or message.
+      if (this.loopAgain) this.kick()
+    }
   }
 
   /**
-   * Does what `ready` asks. Returns a promise only when something must be waited for (a
-   * snapshot to install, a write to the disk): a Ready that only carries messages or committed
-   * entries is handled without yielding, which keeps a round of Raft short.
+   * Writes what `plan` asks; a promise only when there is something to write. The hard state and
+   * entries are issued together when the term is unchanged, so a store with group commit makes
+   * them durable with one sync; in order when it changed (no entry is ever ahead of its term).
    */
-  private handleReady(ready: Ready): Promise<void> | undefined {
-    if (ready.snapshot !== undefined) {
-      const snapshot = ready.snapshot
-      return this.installSnapshot(snapshot).then(() => this.persistAndFinish(ready))
+  private persist(plan: ReadyPlan): Promise<void> | undefined {
+    const hardState = plan.hardState
+    const entries = plan.entries
+    if (hardState === undefined) {
+      return entries.length > 0 ? this.components.logStore.append(entries) : undefined
     }
-    return this.persistAndFinish(ready)
+    return entries.length > 0
+      ? this.persistBoth(hardState, entries, plan.hardStateFirst)
+      : this.saveHardState(hardState)
   }
 
-  private persistAndFinish(ready: Ready): Promise<void> | undefined {
-    const { logStore, stableStore } = this.components
-    // What may leave before the disk and what is written in which order: see planReady. In
-    // short, appends and heartbeats leave early only when the term and vote are already durable.
-    const plan = planReady(ready, this.savedHardState)
-    if (plan.early.length > 0) this.components.transport.send(plan.early)
-    const hardState = plan.hardState
-    const saveHardState =
-      hardState === undefined
-        ? undefined
-        : () =>
-            stableStore.save(hardState).then(() => {
-              this.savedHardState = hardState
-            })
-    const appendEntries = plan.entries.length > 0 ? () => logStore.append(plan.entries) : undefined
-    let durable: Promise<unknown> | undefined
-    if (saveHardState !== undefined && appendEntries !== undefined) {
-      // Issued together when the term is unchanged, so a store with group commit makes them
-      // durable with one sync; in order when it changed (no entry is ever ahead of its term).
-      durable = plan.hardStateFirst
-        ? saveHardState().then(appendEntries)
-        : Promise.all([appendEntries(), saveHardState()])
-    } else {
-      durable = saveHardState?.() ?? appendEntries?.()
+  private async saveHardState(hardState: HardState): Promise<void> {
+    await this.components.stableStore.save(hardState)
+    this.savedHardState = hardState
+  }
+
+  private async persistBoth(
+    hardState: HardState,
+    entries: readonly Entry[],
+    hardStateFirst: boolean,
+  ): Promise<void> {
+    const { logStore } = this.components
+    if (hardStateFirst) {
+      await this.saveHardState(hardState)
+      await logStore.append(entries)
+      return
     }
-    if (durable === undefined) {
-      this.finishReady(ready, plan.late)
-      return undefined
+    const appended = logStore.append(entries)
+    const saved = this.saveHardState(hardState)
+    // Both settle before this returns; a failure of the second is not left unhandled.
+    saved.catch(() => {})
+    try {
+      await appended
+    } finally {
+      await saved
     }
-    return durable.then(() => this.finishReady(ready, plan.late))
   }
 
   /** Everything the remaining messages depend on is durable: send them, then apply. */
