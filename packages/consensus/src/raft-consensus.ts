@@ -32,8 +32,9 @@ import type {
   PinsetView,
 } from './consensus-api.ts'
 import { ConsensusShutdownError, NoLeaderError, OperationRejectedError } from './errors.ts'
-import { forwardToLeader } from './forwarding/forward.ts'
-import { rpcHandler } from './forwarding/rpc-handler.ts'
+import { forwardToLeader, indexOrThrow } from './forwarding/forward.ts'
+import { LeaderChannels, PipelineUnsupportedError } from './forwarding/leader-channel.ts'
+import { pipelinedRpcHandler, type RpcHost, rpcHandler } from './forwarding/rpc-handler.ts'
 import { executeRequest } from './leader/execute-request.ts'
 import { admitPeer } from './membership/admit-peer.ts'
 import { membersOf } from './membership/members.ts'
@@ -42,7 +43,11 @@ import { ObservedTransport } from './membership/observed-transport.ts'
 import { PeersetTracker } from './membership/peerset-tracker.ts'
 import { type CommitHost, commitWithRetries } from './proposals/commit-with-retries.ts'
 import { OperationBatcher } from './proposals/operation-batcher.ts'
-import { CONSENSUS_RPC_PROTOCOL, type RpcRequest } from './rpc/rpc-protocol.ts'
+import {
+  CONSENSUS_PIPELINE_PROTOCOL,
+  CONSENSUS_RPC_PROTOCOL,
+  type RpcRequest,
+} from './rpc/rpc-protocol.ts'
 import type { DamagedSnapshot } from './startup/damaged-snapshot.ts'
 import { openRaft } from './startup/open-raft.ts'
 import { LatencyWindow } from './status/latency-window.ts'
@@ -128,6 +133,12 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
   private readonly leaderLog: LeaderChangeLog
   private readonly waitingLog: WaitingLog
   private readonly commitHost: CommitHost
+  /** Pipelined streams to the leader(s) this peer forwards to. */
+  private readonly channels: LeaderChannels
+  /** Leaders that do not speak the pipelined protocol (an older version). */
+  private readonly singleShotLeaders = new Set<string>()
+  /** Serves the pipelined protocol. */
+  private readonly onPipelinedStream: ReturnType<typeof pipelinedRpcHandler>
   /** Serves operations forwarded by followers. */
   private readonly onRpcStream: ReturnType<typeof rpcHandler>
 
@@ -175,17 +186,12 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       isShutDown: () => this.shutDown,
       execute: (request, signal) => this.execute(request, signal, this.peerId),
       forward: async (leader, request, signal) => {
-        const index = await forwardToLeader(
-          { libp2p: this.libp2p, logger: this.logger },
-          leader,
-          request,
-          signal,
-        )
+        const index = await this.forward(leader, request, signal)
         this.forwarded++
         return index
       },
     }
-    this.onRpcStream = rpcHandler({
+    const rpcHost: RpcHost = {
       logger: this.logger,
       stopSignal: this.stopController.signal,
       requestTimeout: configuration.networkTimeout + configuration.waitForLeaderTimeout,
@@ -193,7 +199,10 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       role: () => this.raft().role,
       leader: () => this.node?.leader ?? null,
       execute: (request, signal, from) => this.execute(request, signal, from),
-    })
+    }
+    this.onRpcStream = rpcHandler(rpcHost)
+    this.onPipelinedStream = pipelinedRpcHandler(rpcHost)
+    this.channels = new LeaderChannels({ libp2p: this.libp2p, logger: this.logger })
     this.readyPromise = new Promise<void>((resolve, reject) => {
       this.resolveReady = resolve
       this.rejectReady = reject
@@ -226,6 +235,9 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     this.transport.addEventListener('message:dropped', this.onMessageDropped)
     this.onConfigurationChange(node.configuration)
     await this.libp2p.handle(CONSENSUS_RPC_PROTOCOL, this.onRpcStream, { maxInboundStreams: 64 })
+    await this.libp2p.handle(CONSENSUS_PIPELINE_PROTOCOL, this.onPipelinedStream, {
+      maxInboundStreams: 8,
+    })
     if (configuration.snapshotInterval > 0) {
       this.snapshotTimer = setInterval(
         () => void this.periodicSnapshot(),
@@ -676,6 +688,8 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     this.rejectReady(new ConsensusShutdownError('consensus shut down before it was ready'))
     this.libp2p.removeEventListener('peer:disconnect', this.onPeerDisconnect)
     await this.libp2p.unhandle(CONSENSUS_RPC_PROTOCOL).catch(() => {})
+    await this.libp2p.unhandle(CONSENSUS_PIPELINE_PROTOCOL).catch(() => {})
+    await this.channels.stop()
     if (node !== undefined) {
       const status = node.status()
       // Snapshot first when the log has grown, so the next start replays little.
@@ -768,6 +782,22 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
   observeApply(listener: (milliseconds: number) => void): () => void {
     this.applyListeners.add(listener)
     return () => this.applyListeners.delete(listener)
+  }
+
+  /**
+   * Sends `request` to the leader: pins on the pipelined stream to it, peerset changes (rare,
+   * and long enough to hold up the pins answered after them) on a stream of their own.
+   */
+  private async forward(leader: string, request: RpcRequest, signal: AbortSignal): Promise<number> {
+    if (request.kind === 'log' && !this.singleShotLeaders.has(leader)) {
+      try {
+        return indexOrThrow(await this.channels.send(leader, request, signal))
+      } catch (error) {
+        if (!(error instanceof PipelineUnsupportedError)) throw error
+        this.singleShotLeaders.add(leader)
+      }
+    }
+    return forwardToLeader({ libp2p: this.libp2p, logger: this.logger }, leader, request, signal)
   }
 
   /** Runs `request` (sent by `from`) on this node, which believes it is the leader. */

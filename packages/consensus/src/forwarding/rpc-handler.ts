@@ -1,7 +1,8 @@
-import type { Connection, Stream } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
+import type { Connection, Stream, StreamMessageEvent } from '@libp2p/interface'
+import { LengthPrefixedDecoder, lpStream } from '@libp2p/utils'
 import type { Logger } from '@pinraft/raft-core'
 import { RpcError } from '../errors.ts'
+import { encodeFrame } from '../rpc/framing.ts'
 import {
   decodeRequest,
   encodeResponse,
@@ -50,6 +51,56 @@ export function rpcHandler(
     } catch (error) {
       stream.abort(error instanceof Error ? error : new Error(String(error)))
     }
+  }
+}
+
+/**
+ * The leader's side of the pipelined protocol: requests on one stream run concurrently and are
+ * answered in the order they came.
+ */
+export function pipelinedRpcHandler(
+  host: RpcHost,
+): (stream: Stream, connection: Connection) => void {
+  return (stream, connection) => {
+    const remote = connection.remotePeer.toString()
+    const decoder = new LengthPrefixedDecoder({
+      maxDataLength: MAX_RPC_MESSAGE_BYTES,
+      maxBufferSize: MAX_RPC_MESSAGE_BYTES * 2,
+    })
+    // Responses leave in request order: each waits for the one before it.
+    let tail: Promise<void> = Promise.resolve()
+    const respond = (response: RpcResponse) => {
+      if (stream.writeStatus === 'writable') stream.send(encodeFrame(encodeResponse(response)))
+    }
+    stream.addEventListener('message', (event: StreamMessageEvent) => {
+      try {
+        for (const frame of decoder.decode(event.data)) {
+          const answering = answerFrame(host, frame.subarray(), remote)
+          tail = tail.then(() => answering.then(respond))
+        }
+      } catch (error) {
+        // The framing is broken: nothing after this point can be trusted to line up.
+        const failure = error instanceof Error ? error : new Error(String(error))
+        host.logger.warn('refused a consensus RPC request', {
+          from: remote,
+          reason: failure.message,
+        })
+        stream.abort(failure)
+      }
+    })
+    stream.addEventListener('remoteCloseWrite', () => {
+      void tail.then(() => stream.close()).catch(() => {})
+    })
+  }
+}
+
+/** One request of the pipelined protocol, answered (never rejects). */
+async function answerFrame(host: RpcHost, frame: Uint8Array, remote: string): Promise<RpcResponse> {
+  const signal = AbortSignal.any([host.stopSignal, AbortSignal.timeout(host.requestTimeout)])
+  try {
+    return await answer(host, decodeRequest(frame), remote, signal)
+  } catch (error) {
+    return failureResponse(host, error, remote)
   }
 }
 
