@@ -301,12 +301,15 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
   /** A pinset whose changes are this component's events. */
   private createPinset(): PinsetState {
     const pinset = createPinsetState()
-    pinset.addEventListener('pin:add', (event) =>
-      this.dispatch('pin:add', { pin: event.detail.pin }),
-    )
-    pinset.addEventListener('pin:remove', (event) =>
-      this.dispatch('pin:remove', { cid: event.detail.pin.cid.toString() }),
-    )
+    // Per pin: skipped while nobody listens (a CustomEvent and a CID string per pin otherwise).
+    pinset.addEventListener('pin:add', (event) => {
+      if (this.listens('pin:add')) this.dispatch('pin:add', { pin: event.detail.pin })
+    })
+    pinset.addEventListener('pin:remove', (event) => {
+      if (this.listens('pin:remove')) {
+        this.dispatch('pin:remove', { cid: event.detail.pin.cid.toString() })
+      }
+    })
     pinset.addEventListener('state:restore', (event) =>
       this.dispatch('state:restore', { count: event.detail.count }),
     )
