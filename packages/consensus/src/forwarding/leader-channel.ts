@@ -68,6 +68,10 @@ class Channel {
   }
 
   request(request: RpcRequest, signal: AbortSignal): Promise<RpcResponse> {
+    if (this.closed || this.stream.writeStatus !== 'writable') {
+      // Nothing left: the caller may wait for another leader instead of counting a retry.
+      return Promise.reject(new NotSentError('the stream to the leader is closed'))
+    }
     return new Promise<RpcResponse>((resolve, reject) => {
       const onAbort = () => {
         if (pending.settled) return
@@ -87,8 +91,14 @@ class Channel {
       }
       signal.addEventListener('abort', onAbort, { once: true })
       this.pending.push(pending)
-      // The stream queues what it cannot write yet; its send buffer bounds memory.
-      this.stream.send(encodeFrame(encodeRequest(request)))
+      try {
+        // The stream queues what it cannot write yet; its send buffer bounds memory.
+        this.stream.send(encodeFrame(encodeRequest(request)))
+      } catch (error) {
+        this.pending.pop()
+        pending.settled = true
+        pending.reject(new NotSentError(`could not write to the leader: ${String(error)}`))
+      }
     })
   }
 
@@ -132,8 +142,22 @@ export class LeaderChannels {
 
   /** Sends `request` to `leader`; the leader's response, or NotSentError if it never left. */
   async send(leader: string, request: RpcRequest, signal: AbortSignal): Promise<RpcResponse> {
-    const channel = await this.channel(leader, signal)
+    const opening = this.channel(leader, signal)
+    let channel = await opening
+    if (channel.closed) {
+      // Closed since it was opened (the leader went away or the stream broke): dial again.
+      if (this.channels.get(leader) === opening) this.channels.delete(leader)
+      channel = await this.channel(leader, signal)
+    }
     return channel.request(request, signal)
+  }
+
+  /** Drops `channel` from the map once its stream closed. */
+  private forget(leader: string, channel: Channel): void {
+    const opening = this.channels.get(leader)
+    void opening?.then((current) => {
+      if (current === channel && this.channels.get(leader) === opening) this.channels.delete(leader)
+    })
   }
 
   private channel(leader: string, signal: AbortSignal): Promise<Channel> {
@@ -165,11 +189,7 @@ export class LeaderChannels {
       }
       throw new NotSentError(`could not reach the leader ${leader}: ${String(error)}`)
     }
-    const channel: Channel = new Channel(stream, () => {
-      void this.channels.get(leader)?.then((current) => {
-        if (current === channel) this.channels.delete(leader)
-      })
-    })
+    const channel: Channel = new Channel(stream, () => this.forget(leader, channel))
     if (this.stopped) {
       stream.abort(new NotSentError('consensus is shutting down'))
       throw new NotSentError('consensus is shutting down')
