@@ -167,7 +167,12 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       stagingTimeout: init.configuration.stagingTimeout,
       nonVoterTimeout: init.configuration.nonVoterTimeout,
     })
-    this.batcher = new OperationBatcher((operation) => this.submit({ kind: 'log', operation }))
+    // A batch waits once to be applied here, for all its callers (not a timer per pin).
+    this.batcher = new OperationBatcher(async (operation) => {
+      const index = await this.submit({ kind: 'log', operation })
+      await this.waitApplied(index)
+      return index
+    })
     this.leaderLog = new LeaderChangeLog(this.logger, this.peerId, () => {
       const node = this.node
       if (node === undefined || this.shutDown) return null
