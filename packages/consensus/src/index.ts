@@ -19,4 +19,8 @@ export * from './errors.ts'
 export { cleanupOfflineState, exportOfflineState, importOfflineState } from './offline-state.ts'
 export type { ConsensusInit } from './raft-consensus.ts'
 export { createConsensus, RaftConsensus } from './raft-consensus.ts'
-export { CONSENSUS_RPC_PROTOCOL, MAX_RPC_MESSAGE_BYTES } from './rpc/rpc-protocol.ts'
+export {
+  CONSENSUS_PIPELINE_PROTOCOL,
+  CONSENSUS_RPC_PROTOCOL,
+  MAX_RPC_MESSAGE_BYTES,
+} from './rpc/rpc-protocol.ts'

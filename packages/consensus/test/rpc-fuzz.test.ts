@@ -1,8 +1,9 @@
 import { lpStream } from '@libp2p/utils'
+import { encodeOperation, validatePin } from '@pinraft/state-pinset'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CONSENSUS_RPC_PROTOCOL } from '../src/index.ts'
-import { decodeRequest, decodeResponse } from '../src/rpc/rpc-protocol.ts'
+import { CONSENSUS_PIPELINE_PROTOCOL, CONSENSUS_RPC_PROTOCOL } from '../src/index.ts'
+import { decodeRequest, decodeResponse, encodeRequest } from '../src/rpc/rpc-protocol.ts'
 import { cidFor, TestCluster, type TestPeer } from './support/peers.ts'
 
 describe('consensus RPC under random input', () => {
@@ -66,6 +67,47 @@ describe('consensus RPC under random input', () => {
       )
       await member.consensus.logPin({ cid: await cidFor('after the fuzzing') })
       expect(member.consensus.state().count()).toBe(1)
+    })
+
+    it('answers every frame of a pipelined stream in order, bad ones with an error, and keeps the stream', async () => {
+      const leader = await cluster.leader()
+      const sender = leader === member ? other : member
+      const stream = await sender.libp2p.dialProtocol(
+        leader.libp2p.peerId,
+        CONSENSUS_PIPELINE_PROTOCOL,
+      )
+      const framed = lpStream(stream)
+      const pin = (text: string) =>
+        cidFor(text).then((cid) =>
+          encodeRequest({
+            kind: 'log',
+            operation: encodeOperation({
+              type: 'pin',
+              pin: validatePin({ cid, timestamp: 1 }),
+              requestId: crypto.randomUUID(),
+            }),
+          }),
+        )
+      const garbage = new TextEncoder().encode('{"kind":"nonsense"}')
+      const frames = [
+        garbage,
+        await pin('pipelined 1'),
+        new Uint8Array([0xff]),
+        await pin('pipelined 2'),
+      ]
+      // All written before any answer is read: the leader runs them together.
+      await Promise.all(frames.map((frame) => framed.write(frame)))
+      const responses = []
+      for (let i = 0; i < frames.length; i++) {
+        responses.push(decodeResponse((await framed.read()).subarray()))
+      }
+      expect(responses.map((response) => response.ok)).toEqual([false, true, false, true])
+      const [, first, , second] = responses
+      if (first?.ok !== true || second?.ok !== true) throw new Error('unreachable')
+      expect(second.index).toBeGreaterThanOrEqual(first.index)
+      expect(responses[0]).toMatchObject({ errorName: 'RpcError' })
+      expect(leader.consensus.state().has(await cidFor('pipelined 2'))).toBe(true)
+      await stream.close()
     })
   })
 })

@@ -1,7 +1,8 @@
 /**
  * raft-core benchmark: three nodes in one process, in-memory storage and transport, 16-byte
  * entries. Run with `pnpm --filter @pinraft/raft-core bench` (or `pnpm bench` at the root).
- * Pass `--quick` for a short smoke run.
+ * Pass `--quick` for a short smoke run. In the same run, coaty's bench (`bench/coaty.ts`) runs in
+ * a child process and the ratios against it are printed.
  */
 
 import { seededRandom } from '../sim/random.ts'
@@ -15,6 +16,7 @@ import {
   RawNode,
   type StateMachine,
 } from '../src/index.ts'
+import { runCoatyBench } from './coaty.ts'
 
 const quick = process.argv.includes('--quick')
 const payload = new Uint8Array(16).fill(7)
@@ -30,13 +32,19 @@ class CountingStateMachine implements StateMachine<number> {
   async restore(): Promise<void> {}
 }
 
+/**
+ * Stores that share entries instead of copying them (`copyEntries: false`), as etcd-io/raft's
+ * MemoryStorage (and so coaty's) does; one case measures the defensive copies too.
+ */
+let copyEntries = false
+
 async function cluster(ids: string[]) {
   const network = new MemoryNetwork()
   const nodes = ids.map(
     (id, i) =>
       new RaftNode<number>(
         {
-          logStore: new MemoryLogStore(),
+          logStore: new MemoryLogStore({ copyEntries }),
           stableStore: new MemoryStableStore(),
           snapshotStore: new MemorySnapshotStore(),
           transport: network.transport(id),
@@ -158,26 +166,83 @@ function heapPerEntry(entries: number): number {
   return (after - before) / entries
 }
 
-const seconds = quick ? 0.5 : 3
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
+}
+
+const seconds = quick ? 0.5 : 1.5
+const repetitions = quick ? 1 : 3
+const sequentialRuns: number[] = []
+const concurrentRuns: number[] = []
+const copyingRuns: number[] = []
+const coatySequentialRuns: number[] = []
+const coatyPipelinedRuns: number[] = []
+let coatyMissing: string | undefined
+let coatyFolderUsed = ''
+// Interleaved, one repetition of each after the other: the machine's load moves by tens of
+// percent from one minute to the next, and the ratios are what count.
+for (let repetition = 0; repetition < repetitions; repetition++) {
+  if (coatyMissing === undefined) {
+    const coaty = await runCoatyBench({
+      repetitions: 1,
+      sequentialEntries: quick ? 2000 : 20_000,
+      pipelinedEntries: quick ? 20_000 : 200_000,
+      window: 256,
+    })
+    if ('missing' in coaty) {
+      coatyMissing = coaty.missing
+    } else {
+      coatySequentialRuns.push(coaty.sequential)
+      coatyPipelinedRuns.push(coaty.pipelined)
+      coatyFolderUsed = coaty.folder
+    }
+  }
+  sequentialRuns.push(await sequential(seconds * 1000))
+  concurrentRuns.push(await concurrent(256, seconds * 1000))
+  copyEntries = true
+  copyingRuns.push(await concurrent(256, seconds * 1000))
+  copyEntries = false
+}
 const results = {
-  sequential: await sequential(seconds * 1000),
-  concurrent: await concurrent(256, seconds * 1000),
+  sequential: median(sequentialRuns),
+  concurrent: median(concurrentRuns),
+  concurrentCopying: median(copyingRuns),
   coreBatch1: coreOnly(quick ? 20_000 : 200_000, 1),
   coreBatch256: coreOnly(quick ? 200_000 : 2_000_000, 256),
   heapPerEntry: heapPerEntry(quick ? 100_000 : 1_000_000),
 }
 const format = (value: number) => Math.round(value).toLocaleString('en-US')
+const list = (runs: number[]) => runs.map(format).join(', ')
+const coatySequential = coatyMissing === undefined ? median(coatySequentialRuns) : undefined
+const coatyPipelined = coatyMissing === undefined ? median(coatyPipelinedRuns) : undefined
+const ratio = (ours: number, theirs: number | undefined) =>
+  theirs === undefined ? '' : `, ${(ours / theirs).toFixed(2)} × coaty`
 console.log(
-  `raft-core (${quick ? 'quick' : 'full'} run, Node ${process.version}, 3 nodes in one process, 16-byte entries)`,
+  `raft-core (${quick ? 'quick' : 'full'} run, Node ${process.version}, 3 nodes in one process, 16-byte entries, medians of ${repetitions}, interleaved with coaty's)`,
+)
+if (coatyMissing !== undefined) {
+  console.log(`coaty: not measured (${coatyMissing})`)
+} else {
+  console.log(
+    `coaty RawNode, sequential:          ${format(coatySequential ?? 0)} entries/s (${list(coatySequentialRuns)}); 256 in flight: ${format(coatyPipelined ?? 0)} entries/s (${list(coatyPipelinedRuns)}) [${coatyFolderUsed}]`,
+  )
+}
+console.log(
+  `RaftNode, 1 sequential proposer:   ${format(results.sequential)} committed entries/s (${list(sequentialRuns)})${ratio(results.sequential, coatySequential)} (target ≥ 2 ×)`,
 )
 console.log(
-  `RaftNode, 1 sequential proposer:   ${format(results.sequential)} committed entries/s (target 100,000)`,
+  `RaftNode, 256 concurrent proposers: ${format(results.concurrent)} committed entries/s (${list(concurrentRuns)})${ratio(results.concurrent, coatyPipelined)} (target ≥ 15 ×)`,
 )
 console.log(
-  `RaftNode, 256 concurrent proposers: ${format(results.concurrent)} committed entries/s (target 1,000,000)`,
+  `  the same, memory stores copying:  ${format(results.concurrentCopying)} committed entries/s (${list(copyingRuns)})${ratio(results.concurrentCopying, coatyPipelined)}`,
 )
-console.log(`RawNode only, 1 entry per propose:  ${format(results.coreBatch1)} entries/s`)
-console.log(`RawNode only, 256 per propose:      ${format(results.coreBatch256)} entries/s`)
+console.log(
+  `RawNode only, 1 entry per propose:  ${format(results.coreBatch1)} entries/s${ratio(results.coreBatch1, coatySequential)}`,
+)
+console.log(
+  `RawNode only, 256 per propose:      ${format(results.coreBatch256)} entries/s${ratio(results.coreBatch256, coatyPipelined)}`,
+)
 console.log(
   `heap per retained log entry:        ${format(results.heapPerEntry)} bytes${(globalThis as { gc?: unknown }).gc ? '' : ' (run with --expose-gc for a precise figure)'}`,
 )

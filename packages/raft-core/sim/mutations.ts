@@ -75,8 +75,8 @@ export const mutations: readonly Mutation[] = [
   {
     name: 'raft-node-writes-term-with-entries',
     file: 'src/node/raft-node.ts',
-    find: 'durable = plan.hardStateFirst',
-    replace: 'durable = plan.hardStateFirst && false',
+    find: '? this.persistBoth(hardState, entries, plan.hardStateFirst)',
+    replace: '? this.persistBoth(hardState, entries, false)',
     tests: ['test/raft-node-write-order.test.ts'],
     filter: 'writes a new term before entries of it',
   },

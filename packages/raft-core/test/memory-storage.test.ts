@@ -35,6 +35,27 @@ snapshotStoreComplianceTests('MemorySnapshotStore (retain 4)', async () => {
 })
 
 describe('memory stores', () => {
+  it('a log store made with copyEntries false shares the entries it is given, as etcd does', async () => {
+    const store = new MemoryLogStore({ copyEntries: false })
+    const batch = [testEntry(1, 1), testEntry(2, 1)]
+    await store.append(batch)
+    const read = await store.entries(1, 3)
+    expect(read[0]).toBe(batch[0])
+    expect(read[1]).toBe(batch[1])
+    // Truncation and ranges behave as with copies.
+    await store.truncateSuffix(2)
+    expect(await store.lastIndex()).toBe(1)
+  })
+
+  it('a log store copies entries by default, so a caller reusing its buffers changes nothing', async () => {
+    const store = new MemoryLogStore()
+    const batch = [testEntry(1, 1)]
+    await store.append(batch)
+    const [read] = await store.entries(1, 2)
+    expect(read).not.toBe(batch[0])
+    expect(read?.data).not.toBe(batch[0]?.data)
+  })
+
   it('report the injected cause inside the StorageFailedError', async () => {
     const store = new MemoryLogStore()
     const cause = new Error('disk on fire')

@@ -113,6 +113,33 @@ describe('RaftNode', () => {
     expect((error as Error).message).toMatch(/last voter/)
   })
 
+  it('applies entries in order and one at a time when the state machine applies asynchronously, snapshotting between them', async () => {
+    cluster = new TestCluster(
+      { snapshotThreshold: 10, trailingLogs: 2 },
+      { asynchronousApply: true },
+    )
+    await cluster.bootstrap(['a', 'b', 'c'])
+    const leader = await cluster.waitForLeader()
+    for (let i = 0; i < 15; i++) {
+      expect(await cluster.settle(leader.node.propose(put(`s${i}`, `${i}`)))).toBeGreaterThan(0)
+    }
+    const results = await cluster.settle(
+      Promise.all(Array.from({ length: 40 }, (_, i) => leader.node.propose(put(`c${i}`, `${i}`)))),
+    )
+    expect(results).toEqual([...results].sort((x, y) => x - y))
+    await cluster.until(() =>
+      [...cluster.members.values()].every((m) => m.stateMachine.values.size === 55),
+    )
+    for (const member of cluster.members.values()) {
+      const applied = member.stateMachine.appliedIndexes
+      expect(applied).toEqual([...applied].sort((x, y) => x - y))
+      expect(new Set(applied).size).toBe(applied.length)
+      expect(member.node.status().state).toBe('running')
+    }
+    // Snapshots were taken (and the log compacted) between asynchronous applies.
+    expect(leader.node.status().firstIndex).toBeGreaterThan(2)
+  })
+
   it('installs a snapshot on a follower that fell behind the compacted log', async () => {
     cluster = new TestCluster({ snapshotThreshold: 10, trailingLogs: 2 })
     await cluster.bootstrap(['a', 'b', 'c'])

@@ -90,6 +90,26 @@ for (let round = 0; round < rounds; round++) {
 }
 await one.close()
 await many.close()
+
+// Opening checks every stored entry's CRC: time a reopen of a log of `openEntries` entries.
+const openEntries = 100_000
+const opened = await openRaftStorage({ directory: join(root, 'reopened') })
+for (let first = 1; first <= openEntries; first += 1000) {
+  await opened.logStore.append(
+    Array.from({ length: 1000 }, (_, i) => ({
+      index: first + i,
+      term: 1,
+      type: 'normal' as const,
+      data: payload,
+    })),
+  )
+}
+await opened.close()
+const openStarted = performance.now()
+const reopened = await openRaftStorage({ directory: join(root, 'reopened') })
+const openMilliseconds = performance.now() - openStarted
+if ((await reopened.logStore.lastIndex()) !== openEntries) throw new Error('entries were lost')
+await reopened.close()
 await rm(root, { recursive: true, force: true })
 
 const limit = Math.max(rate(fsyncTally), rate(fdatasyncTally))
@@ -112,6 +132,9 @@ console.log(
 )
 console.log(
   `| append, 64 writers (entries) | ${format(rate(manyTally))} | ${ratio(rate(manyTally))} | >= 100,000/s |`,
+)
+console.log(
+  `| open a log of ${format(openEntries)} entries (CRC of each checked) | ${format(openMilliseconds)} ms | | |`,
 )
 console.log('')
 for (const [i, line] of perRound.entries()) console.log(`round ${i + 1}: ${line}`)

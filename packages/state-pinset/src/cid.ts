@@ -19,6 +19,12 @@ function decodeMultibase(text: string): Uint8Array {
 }
 
 /**
+ * CIDs this package checked itself: parsing one of them again (a validated pin encoded, a
+ * pin looked up by the CID of its own pin) is a lookup instead of a decode.
+ */
+const canonical = new WeakSet<CID>()
+
+/**
  * Checks that bytes are one canonical CID (so the same CID always has the same bytes, the
  * pinset's key, however it was written) and returns it. The CID may share `bytes`' buffer.
  */
@@ -33,6 +39,7 @@ export function decodeCanonicalCid(bytes: Uint8Array): CID {
     // CID.decode re-encodes a CIDv1 minimally: a difference means padded varints.
     throw new Error('the CID is not canonically encoded')
   }
+  canonical.add(cid)
   return cid
 }
 
@@ -61,6 +68,7 @@ export function parseCid(input: unknown): CID {
   }
   const asCid = input !== null && typeof input === 'object' ? CID.asCID(input) : null
   if (asCid !== null) {
+    if (canonical.has(asCid)) return asCid
     try {
       return canonicalCid(asCid.bytes)
     } catch (error) {
@@ -76,12 +84,13 @@ export function parseCid(input: unknown): CID {
     if (text.startsWith('Q')) {
       if (text.length !== 46)
         throw new Error(`a CIDv0 ("Qm…") is 46 characters long, this is ${text.length}`)
-      return canonicalCid(CID.parse(text).bytes)
+      // Bytes decoded from the text are this call's own: no copy needed.
+      return decodeCanonicalCid(CID.parse(text).bytes)
     }
     const bytes = decodeMultibase(text)
     if (bytes[0] === 0x12)
       throw new Error('a CIDv0 is written in base58btc without a multibase prefix ("Qm…")')
-    return canonicalCid(bytes)
+    return decodeCanonicalCid(bytes)
   } catch (error) {
     throw new InvalidCidError(text, reason(error))
   }

@@ -108,3 +108,18 @@ describe('parseCid', () => {
     expect(invalid(bytes).name).toBe('InvalidCidError')
   })
 })
+
+describe('parsing a CID again', () => {
+  it('returns a CID this package parsed as it is, without decoding it again', () => {
+    const parsed = parseCid(cidV1.toString())
+    expect(parseCid(parsed)).toBe(parsed)
+  })
+
+  it('copies a CID object made elsewhere, so changing its bytes later changes nothing here', () => {
+    const foreign = CID.parse(cidV1.toString())
+    const parsed = parseCid(foreign)
+    expect(parsed).not.toBe(foreign)
+    foreign.bytes.fill(0)
+    expect(parsed.toString()).toBe(cidV1.toString())
+  })
+})

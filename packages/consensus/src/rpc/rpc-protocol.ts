@@ -7,6 +7,14 @@ import { RpcError } from '../errors.ts'
  */
 export const CONSENSUS_RPC_PROTOCOL = '/pinraft/consensus/1.0.0'
 
+/**
+ * The same requests and responses on one long-lived stream from a follower to the leader: any
+ * number of length-prefixed requests, each answered by one length-prefixed response, in the
+ * order the requests came (the leader runs them concurrently). Followers forward pins on it;
+ * they fall back to `CONSENSUS_RPC_PROTOCOL` with a leader that does not speak it.
+ */
+export const CONSENSUS_PIPELINE_PROTOCOL = '/pinraft/consensus/1.1.0'
+
 /** Largest request or response, in bytes: an operation carries one pin or a bounded batch. */
 export const MAX_RPC_MESSAGE_BYTES = 4 * 1024 * 1024
 

@@ -7,12 +7,15 @@ export type EventListenerFor<T> = (event: CustomEvent<T>) => void
  */
 export class TypedEventTarget<EventMap extends object> {
   private readonly target = new EventTarget()
+  /** Event types that have had a listener (never forgotten: an over-estimate is harmless). */
+  private readonly listened = new Set<string>()
 
   addEventListener<K extends keyof EventMap & string>(
     type: K,
     listener: EventListenerFor<EventMap[K]>,
     options?: { once?: boolean; signal?: AbortSignal },
   ): void {
+    this.listened.add(type)
     this.target.addEventListener(type, listener as (event: Event) => void, options)
   }
 
@@ -21,6 +24,14 @@ export class TypedEventTarget<EventMap extends object> {
     listener: EventListenerFor<EventMap[K]>,
   ): void {
     this.target.removeEventListener(type, listener as (event: Event) => void)
+  }
+
+  /**
+   * False when nobody ever listened to `type`: a caller may then skip building the event's
+   * detail (on hot paths such as one event per pin).
+   */
+  protected listens(type: keyof EventMap & string): boolean {
+    return this.listened.has(type)
   }
 
   protected dispatch<K extends keyof EventMap & string>(type: K, detail: EventMap[K]): void {

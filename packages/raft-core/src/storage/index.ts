@@ -1,4 +1,5 @@
 export type { LogStore } from './log-store.ts'
+export type { MemoryLogStoreInit } from './memory-log-store.ts'
 export { checkLogAppend, MemoryLogStore, memoryLogStore } from './memory-log-store.ts'
 export type { MemorySnapshotStoreInit } from './memory-snapshot-store.ts'
 export { MemorySnapshotStore, memorySnapshotStore } from './memory-snapshot-store.ts'

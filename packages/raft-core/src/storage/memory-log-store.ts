@@ -4,9 +4,20 @@ import type { Entry } from '../types.ts'
 import { FailStopStore } from './fail-stop.ts'
 import type { LogStore } from './log-store.ts'
 
+export interface MemoryLogStoreInit {
+  /**
+   * Copy entries in and out (the default), so callers may reuse their arrays and buffers.
+   * `false` keeps the entries it is given and hands the same objects out, as etcd-io/raft's
+   * MemoryStorage does: for drivers that never mutate an entry once appended (`RaftNode` never
+   * does: entries are readonly), where the copies would be most of the store's cost.
+   */
+  copyEntries?: boolean
+}
+
 /**
  * A `LogStore` held in memory: for tests, simulations and nodes that keep nothing across
- * restarts. Entries are copied in and out, so callers may reuse their arrays and buffers.
+ * restarts. Entries are copied in and out, so callers may reuse their arrays and buffers
+ * (unless `copyEntries: false`).
  *
  * `failNext()` / `fail()` inject a write failure; like a durable store, the store then refuses
  * every later mutation with a `StorageFailedError` (fail-stop). Reads keep working.
@@ -14,9 +25,11 @@ import type { LogStore } from './log-store.ts'
 export class MemoryLogStore extends FailStopStore implements LogStore {
   // Invariant: #entries[i].index === #entries[0].index + i (contiguous).
   #entries: Entry[] = []
+  readonly #copy: (entry: Entry) => Entry
 
-  constructor() {
+  constructor(init: MemoryLogStoreInit = {}) {
     super('log store')
+    this.#copy = init.copyEntries === false ? shareEntry : copyEntry
   }
 
   async firstIndex(options?: AbortOptions): Promise<number> {
@@ -44,7 +57,8 @@ export class MemoryLogStore extends FailStopStore implements LogStore {
         `entries(${low}, ${high}) asks for entries that are not stored (the log holds ${describe(first, last)})`,
       )
     }
-    return this.#entries.slice(low - first, high - first).map(copyEntry)
+    const stored = this.#entries.slice(low - first, high - first)
+    return this.#copy === shareEntry ? stored : stored.map(this.#copy)
   }
 
   async append(entries: readonly Entry[], options?: AbortOptions): Promise<void> {
@@ -59,7 +73,8 @@ export class MemoryLogStore extends FailStopStore implements LogStore {
     const kept = this.#entries.length === 0 ? 0 : Math.max(0, start - first)
     // In place: appends are the hot path, and copying the whole log each time is quadratic.
     if (kept < this.#entries.length) this.#entries.length = kept
-    for (const entry of entries) this.#entries.push(copyEntry(entry))
+    const copy = this.#copy
+    for (const entry of entries) this.#entries.push(copy(entry))
   }
 
   async truncateSuffix(from: number, options?: AbortOptions): Promise<void> {
@@ -81,8 +96,8 @@ export class MemoryLogStore extends FailStopStore implements LogStore {
   }
 }
 
-export function memoryLogStore(): MemoryLogStore {
-  return new MemoryLogStore()
+export function memoryLogStore(init?: MemoryLogStoreInit): MemoryLogStore {
+  return new MemoryLogStore(init)
 }
 
 /**
@@ -138,4 +153,8 @@ function describe(first: number, last: number): string {
 
 function copyEntry(entry: Entry): Entry {
   return { index: entry.index, term: entry.term, type: entry.type, data: entry.data.slice() }
+}
+
+function shareEntry(entry: Entry): Entry {
+  return entry
 }

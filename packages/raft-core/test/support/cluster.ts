@@ -30,15 +30,19 @@ export class TestCluster {
   private seed = 1
   readonly init: RaftNodeInit
 
-  constructor(init: RaftNodeInit = {}) {
+  /** State machines that apply asynchronously (each apply returns a promise). */
+  readonly asynchronousApply: boolean
+
+  constructor(init: RaftNodeInit = {}, options: { asynchronousApply?: boolean } = {}) {
     this.init = { tickInterval: 10, electionTicks: 10, heartbeatTicks: 1, ...init }
+    this.asynchronousApply = options.asynchronousApply ?? false
   }
 
   create(id: string): TestMember {
     const member: TestMember = {
       id,
       node: undefined as unknown as RaftNode<number>,
-      stateMachine: new KeyValueStateMachine(),
+      stateMachine: new KeyValueStateMachine({ asynchronous: this.asynchronousApply }),
       logStore: new MemoryLogStore(),
       stableStore: new MemoryStableStore(),
       snapshotStore: new MemorySnapshotStore(),
@@ -92,7 +96,7 @@ export class TestCluster {
   /** Starts a stopped node again from its stores, with a fresh state machine. */
   async restart(id: string): Promise<TestMember> {
     const member = this.get(id)
-    member.stateMachine = new KeyValueStateMachine()
+    member.stateMachine = new KeyValueStateMachine({ asynchronous: this.asynchronousApply })
     member.node = this.nodeFor(member)
     await member.node.start()
     return member

@@ -12,8 +12,26 @@ export class KeyValueStateMachine implements StateMachine<number> {
   readonly values = new Map<string, string>()
   readonly appliedIndexes: number[] = []
   restores = 0
+  /** Apply after a turn of the event loop, returning a promise (an asynchronous state machine). */
+  readonly asynchronous: boolean
+  private applying = false
 
-  apply(command: Command): number {
+  constructor(options: { asynchronous?: boolean } = {}) {
+    this.asynchronous = options.asynchronous ?? false
+  }
+
+  apply(command: Command): number | Promise<number> {
+    if (!this.asynchronous) return this.applyNow(command)
+    // The node must wait for one apply before the next: overlapping applies are a bug.
+    if (this.applying) throw new Error(`entry ${command.index} applied while another was applying`)
+    this.applying = true
+    return Promise.resolve().then(() => {
+      this.applying = false
+      return this.applyNow(command)
+    })
+  }
+
+  private applyNow(command: Command): number {
     const [key, value] = JSON.parse(decoder.decode(command.data)) as [string, string]
     this.values.set(key, value)
     this.appliedIndexes.push(command.index)
