@@ -5,6 +5,8 @@ import {
   type Metric,
   type Monitor,
   PING_METRIC,
+  type ReallocateResult,
+  reallocatePeer,
 } from '@pinraft/allocation'
 import type { AbortOptions, Consensus } from '@pinraft/consensus'
 import type { IpfsConnector } from '@pinraft/ipfs-connector'
@@ -28,7 +30,6 @@ import type {
   ConnectGraph,
 } from './health.ts'
 import { checkPinAgainst, checkReplicationFactors } from './pin-setup.ts'
-import { type ReallocateResult, reallocatePeer } from './repinning.ts'
 import {
   CLUSTER_PROTOCOL,
   type ClusterHost,
