@@ -14,6 +14,11 @@ export interface MonitorComponents {
   /** The cluster's members (consensus.peers). */
   peers(options?: AbortOptions): Promise<string[]>
   readonly transport: MetricsTransport
+  /**
+   * The value of this peer's `ping` (1.x: `{"peer_name","ipfs_id","ipfs_addresses"}` as JSON, so
+   * that the others know its name and IPFS node); '' when unset or when it fails.
+   */
+  pingValue?(options?: AbortOptions): Promise<string>
   readonly clock?: Clock
   readonly logger?: Logger
 }
@@ -105,12 +110,19 @@ export class Monitor extends EventTarget {
 
   /** Measures this peer's metrics and sends them, with a ping, to every other member. */
   async publish(options?: AbortOptions): Promise<Metric[]> {
+    let pingValue = ''
+    try {
+      pingValue = (await this.#components.pingValue?.(options)) ?? ''
+    } catch (error) {
+      options?.signal?.throwIfAborted()
+      this.#logger.debug('could not compute the ping value', { error: String(error) })
+    }
     const now = this.#clock.now()
     const metrics: Metric[] = [
       {
         name: PING_METRIC,
         peer: this.#components.peerId,
-        value: '',
+        value: pingValue,
         expire: now + 2 * this.pingInterval,
         valid: true,
         weight: 0,

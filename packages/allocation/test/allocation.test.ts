@@ -239,6 +239,37 @@ describe('monitor', () => {
     expect(monitor.metricNames()).toEqual(['ping', 'tag:group'])
   })
 
+  it('carries its ping value, and forgets a peer that left the members', async () => {
+    const time = clock()
+    let members = ['self', 'gone']
+    const monitor = new Monitor({
+      peerId: 'self',
+      informers: [],
+      peers: async () => members,
+      transport: { send: async () => {} },
+      pingValue: async () => '{"peer_name":"self"}',
+      clock: time,
+    })
+    monitor.receive({
+      name: 'ping',
+      peer: 'gone',
+      value: '',
+      expire: time.now() + 60_000,
+      valid: true,
+      weight: 0,
+      partitionable: false,
+      receivedAt: 0,
+    })
+    await monitor.publish()
+    expect(monitor.latestMetrics('ping').map((metric) => [metric.peer, metric.value])).toEqual([
+      ['gone', ''],
+      ['self', '{"peer_name":"self"}'],
+    ])
+    members = ['self']
+    await monitor.publish()
+    expect(monitor.latestMetrics('ping').map((metric) => metric.peer)).toEqual(['self'])
+  })
+
   it('writes 1.x’s Metric JSON', () => {
     expect(
       metricToJson({
