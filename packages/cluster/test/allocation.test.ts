@@ -157,6 +157,23 @@ describe('Cluster.pin with allocation', () => {
     expect(again.name).toBe('renamed')
   })
 
+  it('stores origins and shard-size with the allocated pin', async () => {
+    const peers = await started(2)
+    const cid = await contentCid('with origins')
+    const origin = '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWFakeIpfsNodeOrigin'
+    const pin = await peers[0]!.cluster.pin({
+      cid,
+      replicationFactorMin: 1,
+      replicationFactorMax: 1,
+      origins: [origin],
+      shardSize: 1024 * 1024,
+    })
+    expect(pin.allocations).toHaveLength(1)
+    const stored = cluster!.group.pinset.get(cid)!
+    expect(stored.origins).toEqual([origin])
+    expect(stored.shardSize).toBe(1024 * 1024)
+  })
+
   it('pins everywhere with -1/-1 even when allocations are given', async () => {
     const peers = await started(2)
     const cid = await contentCid('everywhere')
