@@ -120,7 +120,7 @@ describe('reallocatePeer', () => {
           allocations: [b],
           timestamp: 5000,
         })
-      held.splice(0).forEach((release) => release())
+      for (const release of held.splice(0)) release()
       if (stats.inFlight === 0 && round > 50) break
     }
     const result = await running
