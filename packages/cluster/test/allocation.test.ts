@@ -295,6 +295,8 @@ describe('repinning on alerts', () => {
     })
     expect(names(peers, pin.allocations)).toEqual(['peer2', 'peer3'])
     const commitsBefore = peers.map((peer) => peer.consensus.logPins)
+    // peer2 leads: peer1, which checks first, must leave the work to it.
+    cluster.leader = peers[1]!.id
     // peer3 goes silent; its ping expires after 2 intervals and the detector fires.
     peers[2]!.silent = true
     for (let round = 0; round < 4; round++) {
@@ -311,10 +313,11 @@ describe('repinning on alerts', () => {
       async () => !cluster!.group.pinset.get(cid)!.allocations.includes(peers[2]!.id),
     )
     expect(names(peers, cluster!.group.pinset.get(cid)!.allocations)).toEqual(['peer1', 'peer2'])
-    // Both live peers raised the alert; only the leader (peer1) committed.
-    expect(peers[0]!.consensus.logPins - commitsBefore[0]!).toBe(1)
-    expect(peers[1]!.consensus.logPins - commitsBefore[1]!).toBe(0)
+    // Both live peers raised the alert; only the leader (peer2) committed.
+    expect((await peers[0]!.cluster.alerts())[0]?.metric.peer).toBe(peers[2]!.id)
     expect((await peers[1]!.cluster.alerts())[0]?.metric.peer).toBe(peers[2]!.id)
+    expect(peers[0]!.consensus.logPins - commitsBefore[0]!).toBe(0)
+    expect(peers[1]!.consensus.logPins - commitsBefore[1]!).toBe(1)
     await eventually(async () => peers[0]!.connector.isPinned(cid))
   })
 
