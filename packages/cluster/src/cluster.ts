@@ -421,7 +421,7 @@ export class Cluster implements ClusterHealth {
     }
     if (this.#repinning.has(peer)) return
     const run = (async () => {
-      if (!(await this.#isLeader())) {
+      if (!(await this.#isLeader(peer))) {
         this.#logger.debug('not the leader: the leader re-allocates the pins of a lost peer', {
           peer,
         })
@@ -440,15 +440,19 @@ export class Cluster implements ClusterHealth {
     }
   }
 
-  /** Whether this peer leads; while no leader is known, waits for one (bounded). */
-  async #isLeader(): Promise<boolean> {
+  /**
+   * Whether this peer leads. While no leader is known, or the leader known is the lost peer
+   * itself (the others have not elected a new one yet), waits for one (bounded): otherwise a
+   * dead leader's pins would be left to nobody.
+   */
+  async #isLeader(lost: string): Promise<boolean> {
     const status = this.#consensus.status
     if (status === undefined) return false
-    const deadline = this.#clock.now() + this.#leaderWaitTimeout
+    const deadline = Date.now() + this.#leaderWaitTimeout
     for (;;) {
       const leader = status.call(this.#consensus).leader
-      if (leader !== null) return leader === this.peerId
-      if (this.#stopped || this.#clock.now() >= deadline) return false
+      if (leader !== null && leader !== lost) return leader === this.peerId
+      if (this.#stopped || Date.now() >= deadline) return false
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
   }

@@ -321,6 +321,33 @@ describe('repinning on alerts', () => {
     await eventually(async () => peers[0]!.connector.isPinned(cid))
   })
 
+  it('re-allocates a lost leader’s pins once the others have elected a new leader', async () => {
+    cluster = new AllocationCluster()
+    const peers = await cluster.start(3, { init: { leaderWaitTimeout: 5000 } })
+    await cluster.warmUp()
+    const cid = await content(peers[0]!, 'the leader dies')
+    const pin = await peers[0]!.cluster.pin({
+      cid,
+      replicationFactorMin: 2,
+      replicationFactorMax: 2,
+    })
+    expect(pin.allocations).toContain(peers[2]!.id)
+    // peer3 leads and dies; the survivors still believe it leads when their alerts fire.
+    cluster.leader = peers[2]!.id
+    peers[2]!.silent = true
+    for (let round = 0; round < 4; round++) {
+      await cluster.clock.advance(cluster.pingInterval)
+      await cluster.publishAll()
+      cluster.checkAll()
+    }
+    expect(cluster.group.pinset.get(cid)!.allocations).toContain(peers[2]!.id)
+    cluster.leader = peers[0]!.id
+    await eventually(
+      async () => !cluster!.group.pinset.get(cid)!.allocations.includes(peers[2]!.id),
+    )
+    expect(names(peers, cluster.group.pinset.get(cid)!.allocations)).toEqual(['peer1', 'peer2'])
+  })
+
   it('re-allocates nothing when cluster.disable_repinning is set', async () => {
     const { peers, cid, commitsBefore } = await loseThirdPeer(true)
     expect((await peers[0]!.cluster.alerts()).length).toBeGreaterThan(0)
