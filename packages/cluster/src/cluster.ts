@@ -283,11 +283,11 @@ export class Cluster implements ClusterHealth {
       const to = parseCid(input.cid)
       if (!from.equals(to)) return this.#pinUpdate(from, to, input, signal)
     }
-    return this.#pin(input, [], signal)
+    return this.#pin(input, signal)
   }
 
   /** 1.x's Cluster.pin: setupPin, then allocate unless allocations were given. */
-  async #pin(input: PinInput, blacklist: readonly string[], signal: AbortSignal): Promise<Pin> {
+  async #pin(input: PinInput, signal: AbortSignal): Promise<Pin> {
     const min = input.replicationFactorMin ?? 0
     const max = input.replicationFactorMax ?? 0
     const replicationFactorMin = min === 0 ? this.#replicationFactorMin : min
@@ -309,21 +309,19 @@ export class Cluster implements ClusterHealth {
     if (pin.type === 'meta-pin' || pin.allocations.length > 0 || everywhere) {
       return this.#consensus.logPin(pin, { signal })
     }
-    const allocations = this.#allocate(pin, existing, blacklist)
-    if (allocations.length === 0)
-      this.#logger.info('pinning everywhere', { cid: pin.cid.toString() })
-    else this.#logger.info('pinning', { cid: pin.cid.toString(), allocations })
+    const allocations = this.#allocate(pin, existing)
+    // Debug only: a line per pin is noise under load.
+    this.#logger.debug('pinning', { cid: pin.cid.toString(), allocations })
     return this.#consensus.logPin({ ...pin, allocations }, { signal })
   }
 
   /** 1.x's Cluster.allocate; no allocator or monitor: no allocations (everywhere). */
-  #allocate(pin: Pin, existing: Pin | undefined, blacklist: readonly string[]): string[] {
+  #allocate(pin: Pin, existing: Pin | undefined): string[] {
     if (this.#monitor === undefined || this.#allocator === undefined) return []
     return allocate(this.#monitor, this.#allocator, {
       current: existing?.allocations ?? [],
       replicationFactorMin: pin.replicationFactorMin,
       replicationFactorMax: pin.replicationFactorMax,
-      blacklist,
       priority: pin.userAllocations,
     })
   }
@@ -350,7 +348,7 @@ export class Cluster implements ClusterHealth {
       expireAt:
         given.expireAt !== null && given.expireAt > now ? given.expireAt : existing.expireAt,
     }
-    this.#logger.info('pin update', {
+    this.#logger.debug('pin update', {
       from: from.toString(),
       to: to.toString(),
       allocations: existing.allocations,
