@@ -91,12 +91,32 @@ export class Monitor extends EventTarget {
     if (!this.#running) return
     this.#publishTimer = this.#clock.setTimeout(() => {
       this.#publishTimer = null
+      let next = this.pingInterval
       void this.publish()
+        .then((metrics) => {
+          next = this.#nextPublication(metrics)
+        })
         .catch((error: unknown) =>
           this.#logger.warn('could not publish metrics', { error: String(error) }),
         )
-        .finally(() => this.#schedulePublish(this.pingInterval))
+        .finally(() => this.#schedulePublish(next))
     }, delay)
+  }
+
+  /**
+   * Every ping interval, or sooner when an informer's metrics live shorter: 1.x sends each
+   * informer's metrics every TTL/2, so that a valid one is always there (numpin's 10s TTL is
+   * shorter than the 15s ping interval).
+   */
+  #nextPublication(metrics: readonly Metric[]): number {
+    const now = this.#clock.now()
+    let next = this.pingInterval
+    for (const metric of metrics) {
+      if (metric.name === PING_METRIC) continue
+      const ttl = metric.expire - now
+      if (ttl > 0) next = Math.min(next, Math.max(100, Math.floor(ttl / 2)))
+    }
+    return next
   }
 
   #scheduleCheck(): void {
