@@ -14,6 +14,11 @@ export interface MonitorComponents {
   /** The cluster's members (consensus.peers). */
   peers(options?: AbortOptions): Promise<string[]>
   readonly transport: MetricsTransport
+  /**
+   * The value of this peer's `ping` (1.x: `{"peer_name","ipfs_id","ipfs_addresses"}` as JSON, so
+   * that the others know its name and IPFS node); '' when unset or when it fails.
+   */
+  pingValue?(options?: AbortOptions): Promise<string>
   readonly clock?: Clock
   readonly logger?: Logger
 }
@@ -86,12 +91,32 @@ export class Monitor extends EventTarget {
     if (!this.#running) return
     this.#publishTimer = this.#clock.setTimeout(() => {
       this.#publishTimer = null
+      let next = this.pingInterval
       void this.publish()
+        .then((metrics) => {
+          next = this.#nextPublication(metrics)
+        })
         .catch((error: unknown) =>
           this.#logger.warn('could not publish metrics', { error: String(error) }),
         )
-        .finally(() => this.#schedulePublish(this.pingInterval))
+        .finally(() => this.#schedulePublish(next))
     }, delay)
+  }
+
+  /**
+   * Every ping interval, or sooner when an informer's metrics live shorter: 1.x sends each
+   * informer's metrics every TTL/2, so that a valid one is always there (numpin's 10s TTL is
+   * shorter than the 15s ping interval).
+   */
+  #nextPublication(metrics: readonly Metric[]): number {
+    const now = this.#clock.now()
+    let next = this.pingInterval
+    for (const metric of metrics) {
+      if (metric.name === PING_METRIC) continue
+      const ttl = metric.expire - now
+      if (ttl > 0) next = Math.min(next, Math.max(100, Math.floor(ttl / 2)))
+    }
+    return next
   }
 
   #scheduleCheck(): void {
@@ -105,12 +130,19 @@ export class Monitor extends EventTarget {
 
   /** Measures this peer's metrics and sends them, with a ping, to every other member. */
   async publish(options?: AbortOptions): Promise<Metric[]> {
+    let pingValue = ''
+    try {
+      pingValue = (await this.#components.pingValue?.(options)) ?? ''
+    } catch (error) {
+      options?.signal?.throwIfAborted()
+      this.#logger.debug('could not compute the ping value', { error: String(error) })
+    }
     const now = this.#clock.now()
     const metrics: Metric[] = [
       {
         name: PING_METRIC,
         peer: this.#components.peerId,
-        value: '',
+        value: pingValue,
         expire: now + 2 * this.pingInterval,
         valid: true,
         weight: 0,
@@ -123,11 +155,16 @@ export class Monitor extends EventTarget {
     }
     for (const metric of metrics) this.receive(metric)
     const members = await this.#components.peers(options)
+    this.#forgetNonMembers(members)
+    // A peer that does not answer must not delay the next ping to the others (they would take
+    // this peer for dead): each send gets at most one ping interval.
+    const bound = AbortSignal.timeout(this.pingInterval)
+    const signal = options?.signal === undefined ? bound : AbortSignal.any([options.signal, bound])
     await Promise.all(
       members
         .filter((peer) => peer !== this.#components.peerId)
         .map((peer) =>
-          this.#components.transport.send(peer, metrics, options).catch((error: unknown) => {
+          this.#components.transport.send(peer, metrics, { signal }).catch((error: unknown) => {
             this.#logger.debug('could not send metrics', { peer, error: String(error) })
           }),
         ),
@@ -159,6 +196,19 @@ export class Monitor extends EventTarget {
   forget(peer: string): void {
     for (const byPeer of this.#latest.values()) byPeer.delete(peer)
     this.#gaps.delete(peer)
+    for (const key of this.#alerted) if (key.endsWith(`\u0000${peer}`)) this.#alerted.delete(key)
+  }
+
+  /**
+   * A peer removed from consensus is forgotten at the next publication: its metrics no longer
+   * place pins and its silence raises no alert (1.x's monitor asks consensus for the peers too).
+   */
+  #forgetNonMembers(members: readonly string[]): void {
+    const current = new Set(members)
+    current.add(this.#components.peerId)
+    const known = new Set<string>()
+    for (const byPeer of this.#latest.values()) for (const peer of byPeer.keys()) known.add(peer)
+    for (const peer of known) if (!current.has(peer)) this.forget(peer)
   }
 
   /** The latest valid, unexpired metric of `name` from every peer (1.x's LatestMetrics). */

@@ -2,7 +2,7 @@ import { ManualClock } from '@pinraft/raft-core'
 import { describe, expect, it } from 'vitest'
 import { allocate } from '../src/allocate.ts'
 import { BalancedAllocator } from '../src/balanced-allocator.ts'
-import { createDiskInformer, createTagsInformer } from '../src/informers.ts'
+import { createDiskInformer, createNumpinInformer, createTagsInformer } from '../src/informers.ts'
 import { metricToJson } from '../src/metric.ts'
 import { type MetricsTransport, Monitor } from '../src/monitor.ts'
 
@@ -69,6 +69,48 @@ describe('balanced allocation', () => {
       replicationFactorMax: 2,
     })
     expect([...allocations].sort()).toEqual(['eu1', 'us1'])
+  })
+
+  it('groups a tag’s peers even when their IDs interleave with the other group’s', async () => {
+    // Sorted by peer ID the groups alternate (a eu, b us, c eu, d us): one partition per group
+    // still, so max 2 lands once in each, the freest of each group.
+    const monitor = await monitorWith(clock(), {
+      a: { free: 10, group: 'eu' },
+      b: { free: 10, group: 'us' },
+      c: { free: 30, group: 'eu' },
+      d: { free: 40, group: 'us' },
+    })
+    const allocator = new BalancedAllocator({ allocateBy: ['tag:group', 'freespace'] })
+    const allocations = allocate(monitor, allocator, {
+      current: [],
+      replicationFactorMin: 2,
+      replicationFactorMax: 2,
+    })
+    expect([...allocations].sort()).toEqual(['c', 'd'])
+  })
+
+  it('tries the tag group with more free space first, as 1.x orders equal partitions', async () => {
+    // "us" holds 70 free against "eu"'s 40, whatever the peer IDs: with max 1 it wins, and the
+    // next choice is the other group.
+    const monitor = await monitorWith(clock(), {
+      a: { free: 30, group: 'eu' },
+      b: { free: 10, group: 'eu' },
+      y: { free: 35, group: 'us' },
+      z: { free: 35, group: 'us' },
+    })
+    const allocator = new BalancedAllocator({ allocateBy: ['tag:group', 'freespace'] })
+    const one = allocate(monitor, allocator, {
+      current: [],
+      replicationFactorMin: 1,
+      replicationFactorMax: 1,
+    })
+    expect(one).toEqual(['y'])
+    const two = allocate(monitor, allocator, {
+      current: [],
+      replicationFactorMin: 2,
+      replicationFactorMax: 2,
+    })
+    expect(two).toEqual(['y', 'a'])
   })
 
   it('puts user allocations first and keeps current allocations on a re-pin', async () => {
@@ -195,6 +237,72 @@ describe('monitor', () => {
     await monitor.publish()
     expect(sent.sort()).toEqual(['x:ping,tag:group', 'y:ping,tag:group'])
     expect(monitor.metricNames()).toEqual(['ping', 'tag:group'])
+  })
+
+  it('publishes every TTL/2 when an informer’s metric lives shorter than two ping intervals', async () => {
+    const time = clock()
+    let publications = 0
+    const monitor = new Monitor(
+      {
+        peerId: 'self',
+        informers: [
+          createNumpinInformer({
+            peer: 'self',
+            clock: time,
+            metricTtl: 10_000,
+            countPins: async () => 3,
+          }),
+        ],
+        peers: async () => ['self', 'other'],
+        transport: {
+          send: async () => {
+            publications++
+          },
+        },
+        clock: time,
+      },
+      { pingInterval: 15_000, checkInterval: 15_000 },
+    )
+    monitor.start()
+    try {
+      for (let step = 0; step < 30; step++) await time.advance(1000)
+      // At 0 s, then every 5 s (10 s TTL / 2), not every 15 s: 0, 5, 10, …, 30.
+      expect(publications).toBe(7)
+      expect(monitor.latestMetrics('numpin')).toHaveLength(1)
+    } finally {
+      monitor.stop()
+    }
+  })
+
+  it('carries its ping value, and forgets a peer that left the members', async () => {
+    const time = clock()
+    let members = ['self', 'gone']
+    const monitor = new Monitor({
+      peerId: 'self',
+      informers: [],
+      peers: async () => members,
+      transport: { send: async () => {} },
+      pingValue: async () => '{"peer_name":"self"}',
+      clock: time,
+    })
+    monitor.receive({
+      name: 'ping',
+      peer: 'gone',
+      value: '',
+      expire: time.now() + 60_000,
+      valid: true,
+      weight: 0,
+      partitionable: false,
+      receivedAt: 0,
+    })
+    await monitor.publish()
+    expect(monitor.latestMetrics('ping').map((metric) => [metric.peer, metric.value])).toEqual([
+      ['gone', ''],
+      ['self', '{"peer_name":"self"}'],
+    ])
+    members = ['self']
+    await monitor.publish()
+    expect(monitor.latestMetrics('ping').map((metric) => metric.peer)).toEqual(['self'])
   })
 
   it('writes 1.x’s Metric JSON', () => {

@@ -1,3 +1,4 @@
+import type { Cluster } from '@pinraft/cluster'
 import type { AbortOptions, Consensus } from '@pinraft/consensus'
 import type { Logger } from '../logging/logger.ts'
 import type { CorsOptions } from './cors.ts'
@@ -33,7 +34,7 @@ export interface ApiContext {
    * The cluster component (pin tracker status and recover across peers), for `GET /pins…`,
    * `POST /pins/…/recover` and pins by path; absent in route tests that do not need it.
    */
-  readonly cluster?: StatusCluster
+  readonly cluster?: StatusCluster & Pick<Cluster, 'pin' | 'peerRemove'>
 }
 
 /** The options of the API that come from `api.restapi`. */

@@ -257,7 +257,9 @@ export const apiRoutes: FastifyPluginAsync<{
     async (request, reply) => {
       // As IPFS Cluster: removing a peer that is not a member succeeds (there is nothing to do).
       const peer = parsePeerParameter(request.params.peer)
-      await consensus.rmPeer(peer)
+      // The cluster re-allocates the peer's pins first (1.x's PeerRemove).
+      if (context.cluster !== undefined) await context.cluster.peerRemove(peer)
+      else await consensus.rmPeer(peer)
       return reply.code(204).send()
     },
   )
@@ -326,7 +328,15 @@ export const apiRoutes: FastifyPluginAsync<{
         replicationFactorMax: context.replicationFactorMax,
         now: context.now(),
       })
-      const pin = await metrics.timeCommit('pin', () => consensus.logPin(input))
+      // The cluster allocates the pin (and applies pin-update) before committing it.
+      const pinUpdate = request.query['pin-update']
+      const pin = await metrics.timeCommit('pin', () =>
+        context.cluster !== undefined
+          ? context.cluster.pin(input, {
+              ...(typeof pinUpdate === 'string' && pinUpdate !== '' ? { pinUpdate } : {}),
+            })
+          : consensus.logPin(input),
+      )
       // Debug only: a line per pin is noise under load. (`pinName`: pino's `name` is the logger's.)
       context.logger.debug({ cid: pin.cid.toString(), pinName: pin.name }, 'pinned')
       return sendPin(reply, pin)

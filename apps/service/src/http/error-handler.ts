@@ -18,6 +18,16 @@ const clientErrors: Readonly<Record<string, number>> = {
   UnauthorizedError: 401,
   NotFoundError: 404,
   LastPeerError: 409,
+  ReplicationFactorError: 400,
+  PinOptionsError: 400,
+  // pin-update naming a CID outside the pinset (1.x: 404 "not found").
+  PinNotFoundError: 404,
+}
+
+/** 5xx errors whose message is written for the client (1.x sends them as they are). */
+const exposedServerErrors: Readonly<Record<string, number>> = {
+  // "not enough peers to allocate CID. Needed at least: …": a 500 with this message in 1.x.
+  AllocationError: 500,
 }
 
 /**
@@ -68,6 +78,8 @@ export function errorResponse(error: FastifyError): ErrorJson {
   if (client !== undefined) return { code: client, message: error.message }
   const server = serverErrors[error.name]
   if (server !== undefined) return server
+  const exposed = exposedServerErrors[error.name]
+  if (exposed !== undefined) return { code: exposed, message: error.message }
   const status = statusOf(error)
   // Fastify's own 4xx (malformed body, unsupported media type, body too large) say what is wrong.
   if (status !== undefined && status >= 400 && status < 500)
