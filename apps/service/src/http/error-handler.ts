@@ -17,8 +17,15 @@ const clientErrors: Readonly<Record<string, number>> = {
   OperationRejectedError: 400,
   UnauthorizedError: 401,
   NotFoundError: 404,
+  PinNotFoundError: 404,
   LastPeerError: 409,
 }
+
+/**
+ * Pinning errors 1.x answers with 500 and its own message (Cluster.Pin's): the message says
+ * what to change (the replication factors, the peers available), so it is passed on.
+ */
+const pinningErrors: ReadonlySet<string> = new Set(['ReplicationFactorError', 'AllocationError'])
 
 /**
  * Server-side conditions a client can act on. Their messages are fixed here, never taken from the
@@ -68,6 +75,7 @@ export function errorResponse(error: FastifyError): ErrorJson {
   if (client !== undefined) return { code: client, message: error.message }
   const server = serverErrors[error.name]
   if (server !== undefined) return server
+  if (pinningErrors.has(error.name)) return { code: 500, message: error.message }
   const status = statusOf(error)
   // Fastify's own 4xx (malformed body, unsupported media type, body too large) say what is wrong.
   if (status !== undefined && status >= 400 && status < 500)
@@ -92,7 +100,7 @@ export function handleError(logger: Logger) {
           `answering ${body.code}: ${body.message} (logged once until a request succeeds again)`,
         )
       }
-    } else if (body.code >= 500) {
+    } else if (body.code >= 500 && !pinningErrors.has(error.name)) {
       logger.error({ err: error, method: request.method, url: request.url }, 'request failed')
     } else {
       logger.debug(
