@@ -11,7 +11,14 @@ export function humanBytes(bytes: number): string {
   if (size < 10) return `${size} B`
   const exponent = Math.min(Math.floor(Math.log(size) / Math.log(1000)), byteUnits.length - 1)
   const value = Math.floor((size / 1000 ** exponent) * 10 + 0.5) / 10
-  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ${byteUnits[exponent]}`
+  return `${value < 10 ? value.toFixed(1) : goRound(value)} ${byteUnits[exponent]}`
+}
+
+/** Go's %.0f: an exact half rounds to the even neighbour (12.5 → 12), not up as toFixed does. */
+function goRound(value: number): string {
+  const floor = Math.floor(value)
+  if (value - floor === 0.5) return String(floor % 2 === 0 ? floor : floor + 1)
+  return value.toFixed(0)
 }
 
 const second = 1000
