@@ -45,7 +45,21 @@ describe('pinraft init', () => {
       'api',
       'ipfs_connector',
       'pin_tracker',
+      'informer',
+      'monitor',
+      'allocator',
     ])
+    // 1.x's defaults for the informers, the monitor and the allocator.
+    expect(json.cluster.monitor_ping_interval).toBe('15s')
+    expect(json.cluster.disable_repinning).toBe(true)
+    expect(json.informer).toEqual({
+      disk: { metric_ttl: '30s', metric_type: 'freespace' },
+      numpin: { metric_ttl: '10s' },
+      pinqueue: { metric_ttl: '30s', weight_bucket_size: 100_000 },
+      tags: { metric_ttl: '30s', tags: { group: 'default' } },
+    })
+    expect(json.monitor).toEqual({ pubsubmon: { check_interval: '15s', failure_threshold: 3 } })
+    expect(json.allocator).toEqual({ balanced: { allocate_by: ['tag:group', 'freespace'] } })
     expect(json.cluster.secret).toMatch(/^[0-9a-f]{64}$/)
     expect(json.cluster.listen_multiaddress).toEqual(['/ip4/0.0.0.0/tcp/9096'])
     expect(json.cluster).not.toHaveProperty('peers')
@@ -56,6 +70,37 @@ describe('pinraft init', () => {
     const configuration = await loadServiceConfiguration(folder, {})
     expect(configuration.raft.dataFolder).toBe(join(folder, 'raft'))
     expect(configuration.api.listen).toEqual({ host: '127.0.0.1', port: 9094 })
+    expect(configuration.allocation.monitor).toEqual({ checkInterval: 15_000, failureThreshold: 3 })
+  })
+
+  it('reads the informer, monitor and allocator keys from the environment and refuses bad ones', async () => {
+    await initializeFolder({ folder, peers: [], force: false })
+    const configuration = await loadServiceConfiguration(folder, {
+      PINRAFT_CLUSTER_MONITOR_PING_INTERVAL: '2s',
+      PINRAFT_CLUSTER_DISABLE_REPINNING: 'false',
+      PINRAFT_INFORMER_TAGS_TAGS: '{"group":"eu"}',
+      PINRAFT_MONITOR_PUBSUBMON_CHECK_INTERVAL: '1s',
+      PINRAFT_ALLOCATOR_BALANCED_ALLOCATE_BY: 'tag:group,numpin',
+      PINRAFT_INFORMER_DISK_METRIC_TYPE: 'reposize',
+    })
+    expect(configuration.cluster.monitorPingInterval).toBe(2000)
+    expect(configuration.cluster.disableRepinning).toBe(false)
+    expect(configuration.allocation.tags.tags).toEqual({ group: 'eu' })
+    expect(configuration.allocation.monitor.checkInterval).toBe(1000)
+    expect(configuration.allocation.allocateBy).toEqual(['tag:group', 'numpin'])
+    expect(configuration.allocation.disk.metricType).toBe('reposize')
+    const badType = await failure(
+      loadServiceConfiguration(folder, { PINRAFT_INFORMER_DISK_METRIC_TYPE: 'bytes' }),
+    )
+    expect(badType.message).toContain('informer.disk.metric_type must be "freespace" or "reposize"')
+    const badPing = await failure(
+      loadServiceConfiguration(folder, { PINRAFT_CLUSTER_MONITOR_PING_INTERVAL: '0s' }),
+    )
+    expect(badPing.message).toContain('cluster.monitor_ping_interval must be longer than 0s')
+    const badKey = await failure(
+      loadServiceConfiguration(folder, { PINRAFT_ALLOCATOR_BALANCED_STRATEGY: 'x' }),
+    )
+    expect(badKey.message).toContain('PINRAFT_ALLOCATOR_BALANCED_ALLOCATE_BY')
   })
 
   it('uses the given secret and writes the peerstore from --peers', async () => {

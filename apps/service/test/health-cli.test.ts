@@ -115,12 +115,13 @@ describe('pinraft health alerts', () => {
   it('prints each alert as ctl, newest first', async () => {
     const [a, b] = await Promise.all([newPeerId(), newPeerId()])
     const now = Date.now()
+    // As the API answers them: newest first.
     health.alertList = [
+      { metric: metric({ name: 'ping', peer: b, expire: now - 5_500 }), triggeredAt: now - 2_500 },
       {
         metric: metric({ name: 'ping', peer: a, expire: now - 185_000 }),
         triggeredAt: now - 125_000,
       },
-      { metric: metric({ name: 'ping', peer: b, expire: now - 5_500 }), triggeredAt: now - 2_500 },
     ]
     const { code, stdout } = await run(['health', 'alerts'])
     expect(code).toBe(0)

@@ -102,14 +102,15 @@ describe('GET /monitor/metrics/{name}', () => {
 
 describe('GET /health/alerts', () => {
   it('answers the alerts newest first, each a Metric with triggered_at, as 1.x', async () => {
+    // As the cluster lists them: newest first.
     health.alertList = [
-      {
-        metric: metric({ name: 'ping', peer: peers[0]!, value: 'up', expire }),
-        triggeredAt: Date.parse('2030-01-02T03:05:00Z'),
-      },
       {
         metric: metric({ name: 'ping', peer: peers[1]!, value: 'up', expire }),
         triggeredAt: Date.parse('2030-01-02T03:06:00.5Z'),
+      },
+      {
+        metric: metric({ name: 'ping', peer: peers[0]!, value: 'up', expire }),
+        triggeredAt: Date.parse('2030-01-02T03:05:00Z'),
       },
     ]
     const response = await app.inject({ method: 'GET', url: '/health/alerts' })

@@ -93,9 +93,13 @@ function ipfsClusterServiceJson(): Record<string, unknown> {
     },
     ipfs_connector: { ipfshttp: { node_multiaddress: '/ip4/127.0.0.1/tcp/5001' } },
     pin_tracker: { stateless: { concurrent_pins: 10 } },
-    monitor: { pubsubmon: { check_interval: '15s' } },
-    allocator: { balanced: { allocate_by: ['tag:group', 'freespace'] } },
-    informer: { disk: { metric_ttl: '30s' }, numpin: { metric_ttl: '10s' } },
+    monitor: { pubsubmon: { check_interval: '20s' } },
+    allocator: { balanced: { allocate_by: ['tag:region', 'freespace'] } },
+    informer: {
+      disk: { metric_ttl: '45s', metric_type: 'freespace' },
+      numpin: { metric_ttl: '10s' },
+      tags: { metric_ttl: '30s', tags: { region: 'eu' } },
+    },
     observations: { metrics: { enable_stats: false } },
     datastore: { pebble: { pebble_options: {} } },
   }
@@ -138,12 +142,20 @@ describe('an IPFS Cluster 1.x service.json', () => {
       'api.ipfsproxy.listen_multiaddress',
       'api.restapi.read_timeout',
       'api.restapi.http_log_file',
-      'monitor.pubsubmon.check_interval',
-      'informer.disk.metric_ttl',
-      'informer.numpin.metric_ttl',
+      'cluster.peer_watch_interval',
       'datastore.pebble.pebble_options',
     ])
       expect(keys).toContain(key)
+    // The monitor, allocator and informers are pinraft's too now.
+    for (const key of [
+      'cluster.monitor_ping_interval',
+      'cluster.disable_repinning',
+      'monitor.pubsubmon.check_interval',
+      'informer.disk.metric_ttl',
+      'informer.tags.tags',
+      'allocator.balanced.allocate_by',
+    ])
+      expect(keys).not.toContain(key)
     // Keys pinraft has are not among them.
     expect(keys).not.toContain('cluster.peername')
     expect(keys).not.toContain('api.restapi.cors_max_age')
@@ -153,7 +165,7 @@ describe('an IPFS Cluster 1.x service.json', () => {
       'cluster.leave_on_shutdown: is consensus.raft.leave_on_shutdown',
     )
     expect(error.message).toContain('cluster.replication_factor: is cluster.replication_factor_min')
-    expect(error.message).toMatch(/monitor\.pubsubmon\.check_interval: no equivalent/)
+    expect(error.message).toMatch(/datastore\.pebble\.pebble_options: no equivalent/)
     expect(error.message).toContain('init --from')
   })
 
@@ -169,7 +181,8 @@ describe('an IPFS Cluster 1.x service.json', () => {
     const result = await run(['--config', folder, 'init', '--from', source])
     expect(result.code, result.stderr).toBe(0)
     expect(result.stdout).toContain(`peer ID: ${identity.peerId}`)
-    expect(result.stdout).toContain('monitor.pubsubmon.check_interval: no equivalent')
+    expect(result.stdout).toContain('datastore.pebble.pebble_options: no equivalent')
+    expect(result.stdout).not.toContain('monitor.pubsubmon')
     expect(result.stdout).not.toMatch(/- cluster\.leave_on_shutdown/)
     expect(result.stdout).toContain('state import')
     const configuration = await loadServiceConfiguration(folder, {})
@@ -184,6 +197,15 @@ describe('an IPFS Cluster 1.x service.json', () => {
     // Beside its Kubo it stays beside its Kubo, not on an embedded node.
     expect(configuration.ipfsConnector.kind).toBe('ipfshttp')
     expect(configuration.pinTracker.concurrentPins).toBe(10)
+    // The monitor, allocator and informer keys are carried over.
+    expect(configuration.cluster.monitorPingInterval).toBe(15_000)
+    expect(configuration.cluster.disableRepinning).toBe(true)
+    expect(configuration.allocation.monitor.checkInterval).toBe(20_000)
+    expect(configuration.allocation.disk.metricTtl).toBe(45_000)
+    expect(configuration.allocation.tags.tags).toEqual({ region: 'eu' })
+    expect(configuration.allocation.allocateBy).toEqual(['tag:region', 'freespace'])
+    // Sections 1.x's file did not have keep pinraft's defaults.
+    expect(configuration.allocation.pinqueue.weightBucketSize).toBe(100_000)
     expect(configuration.raft.dataFolder).toBe(join(folder, 'raft'))
     expect(await readFile(join(folder, 'peerstore'), 'utf8')).toContain(member)
     const written = JSON.parse(await readFile(join(folder, 'identity.json'), 'utf8'))

@@ -27,15 +27,18 @@ function sortByWeight(metrics: readonly Metric[]): Metric[] {
 
 function partitionValues(sorted: readonly Metric[]): Partition[] {
   const partitions: Partition[] = []
-  let current: Partition | null = null
+  const byValue = new Map<string, Partition>()
   for (const metric of sorted) {
-    // A partitionable metric groups peers with equal values; any other gets one per peer.
-    if (current !== null && metric.partitionable && metric.value === current.value) {
-      current.peers.push(metric.peer)
+    // A partitionable metric groups every peer with an equal value (wherever the sort put it,
+    // as 1.x's map by value); any other metric gets one partition per peer.
+    const shared = metric.partitionable ? byValue.get(metric.value) : undefined
+    if (shared !== undefined) {
+      shared.peers.push(metric.peer)
       continue
     }
-    current = { value: metric.value, peers: [metric.peer], next: 0, sub: null }
-    partitions.push(current)
+    const partition: Partition = { value: metric.value, peers: [metric.peer], next: 0, sub: null }
+    partitions.push(partition)
+    if (metric.partitionable) byValue.set(metric.value, partition)
   }
   return partitions
 }

@@ -1,4 +1,4 @@
-import type { Clock } from '@pinraft/raft-core'
+import { type Clock, systemClock } from '@pinraft/raft-core'
 import type { Metric } from './metric.ts'
 
 export interface AbortOptions {
@@ -14,7 +14,8 @@ export interface Informer {
 
 interface Common {
   readonly peer: string
-  readonly clock: Clock
+  /** The system clock when unset. */
+  readonly clock?: Clock
   /** `metric_ttl` in milliseconds (1.x: 30s). */
   readonly metricTtl: number
 }
@@ -31,7 +32,7 @@ function metric(
     name,
     peer: common.peer,
     value,
-    expire: common.clock.now() + common.metricTtl,
+    expire: (common.clock ?? systemClock).now() + common.metricTtl,
     valid,
     weight,
     partitionable,

@@ -123,6 +123,7 @@ export class Monitor extends EventTarget {
     }
     for (const metric of metrics) this.receive(metric)
     const members = await this.#components.peers(options)
+    this.#forgetNonMembers(members)
     await Promise.all(
       members
         .filter((peer) => peer !== this.#components.peerId)
@@ -159,6 +160,19 @@ export class Monitor extends EventTarget {
   forget(peer: string): void {
     for (const byPeer of this.#latest.values()) byPeer.delete(peer)
     this.#gaps.delete(peer)
+    for (const key of this.#alerted) if (key.endsWith(`\u0000${peer}`)) this.#alerted.delete(key)
+  }
+
+  /**
+   * A peer removed from consensus is forgotten at the next publication: its metrics no longer
+   * place pins and its silence raises no alert (1.x's monitor asks consensus for the peers too).
+   */
+  #forgetNonMembers(members: readonly string[]): void {
+    const current = new Set(members)
+    current.add(this.#components.peerId)
+    const known = new Set<string>()
+    for (const byPeer of this.#latest.values()) for (const peer of byPeer.keys()) known.add(peer)
+    for (const peer of known) if (!current.has(peer)) this.forget(peer)
   }
 
   /** The latest valid, unexpired metric of `name` from every peer (1.x's LatestMetrics). */

@@ -71,6 +71,24 @@ describe('balanced allocation', () => {
     expect([...allocations].sort()).toEqual(['eu1', 'us1'])
   })
 
+  it('groups a tag’s peers even when their IDs interleave with the other group’s', async () => {
+    // Sorted by peer ID the groups alternate (a eu, b us, c eu, d us): one partition per group
+    // still, so max 2 lands once in each, the freest of each group.
+    const monitor = await monitorWith(clock(), {
+      a: { free: 10, group: 'eu' },
+      b: { free: 10, group: 'us' },
+      c: { free: 30, group: 'eu' },
+      d: { free: 40, group: 'us' },
+    })
+    const allocator = new BalancedAllocator({ allocateBy: ['tag:group', 'freespace'] })
+    const allocations = allocate(monitor, allocator, {
+      current: [],
+      replicationFactorMin: 2,
+      replicationFactorMax: 2,
+    })
+    expect([...allocations].sort()).toEqual(['c', 'd'])
+  })
+
   it('puts user allocations first and keeps current allocations on a re-pin', async () => {
     const monitor = await monitorWith(clock(), {
       a: { free: 10 },

@@ -1,3 +1,11 @@
+import {
+  type Alert,
+  allocate,
+  type BalancedAllocator,
+  type Metric,
+  type Monitor,
+  PING_METRIC,
+} from '@pinraft/allocation'
 import type { AbortOptions, Consensus } from '@pinraft/consensus'
 import type { IpfsConnector } from '@pinraft/ipfs-connector'
 import type { PinInfo, StatelessTracker, StatusFilter } from '@pinraft/pintracker'
@@ -5,19 +13,54 @@ import { matchesFilter } from '@pinraft/pintracker'
 import { type Clock, type Logger, silentLogger, systemClock } from '@pinraft/raft-core'
 import { cidKey, type Pin, type PinInput, parseCid, validatePin } from '@pinraft/state-pinset'
 import type { CID } from 'multiformats/cid'
-import { ClusterStoppedError, PathResolveError, PinNotFoundError } from './errors.ts'
+import { buildConnectGraph } from './connect-graph.ts'
+import {
+  ClusterStoppedError,
+  PathResolveError,
+  PinNotFoundError,
+  PinOptionsError,
+} from './errors.ts'
 import { addPinInfo, type GlobalPinInfo, toGlobal } from './global-pin-info.ts'
+import type {
+  BandwidthByProtocol,
+  ClusterHealth,
+  ClusterPinOptions,
+  ConnectGraph,
+} from './health.ts'
+import { checkPinAgainst, checkReplicationFactors } from './pin-setup.ts'
+import { type ReallocateResult, reallocatePeer } from './repinning.ts'
 import {
   CLUSTER_PROTOCOL,
   type ClusterHost,
   handleClusterProtocol,
+  type PeerLinks,
+  requestPeerLinks,
   requestPinInfo,
   requestPinInfoStream,
 } from './rpc/cluster-protocol.ts'
 import { isClosest } from './state-sync.ts'
 
-/** What the cluster needs from consensus. */
-export type ClusterConsensus = Pick<Consensus, 'peerId' | 'state' | 'peers' | 'logPin' | 'logUnpin'>
+/**
+ * What the cluster needs from consensus. `rmPeer` (for `peerRemove`) and `status` (to know
+ * whether this peer leads, for repinning) are optional so that tests of status alone can use a
+ * smaller double; the daemon passes the real consensus.
+ */
+export type ClusterConsensus = Pick<
+  Consensus,
+  'peerId' | 'state' | 'peers' | 'logPin' | 'logUnpin'
+> &
+  Partial<Pick<Consensus, 'rmPeer' | 'status'>>
+
+/** What the cluster needs from the monitor (1.x's PeerMonitor). */
+export type ClusterMonitor = Pick<
+  Monitor,
+  'latestMetrics' | 'metricNames' | 'alerts' | 'addEventListener' | 'removeEventListener'
+>
+
+/** libp2p's traffic per protocol, where the host's metrics provide it. */
+export interface BandwidthSource {
+  byProtocol(): BandwidthByProtocol
+}
 
 /** What the cluster needs from the tracker (the stateless tracker has it all). */
 export type ClusterTracker = Pick<
@@ -31,6 +74,12 @@ export interface ClusterComponents {
   readonly consensus: ClusterConsensus
   readonly connector: IpfsConnector
   readonly tracker: ClusterTracker
+  /** 1.x's PeerMonitor: metrics to allocate with and ping alerts to repin on. */
+  readonly monitor?: ClusterMonitor
+  /** 1.x's PinAllocator. Without it (or the monitor) pins have no allocations (everywhere). */
+  readonly allocator?: BalancedAllocator
+  /** libp2p's bandwidth per protocol (`bandwidthByProtocol`), when the host measures it. */
+  readonly bandwidth?: BandwidthSource
   readonly logger?: Logger
   readonly clock?: Clock
 }
@@ -43,6 +92,18 @@ export interface ClusterInit {
   readonly streamFrameTimeout?: number
   /** `cluster.state_sync_interval` (ms): unpin expired pins this often; 0 or unset: never. */
   readonly stateSyncInterval?: number
+  /**
+   * `cluster.replication_factor_min` / `max`: what a pin's 0 means (1.x's setupReplicationFactor).
+   * -1 (everywhere) when unset.
+   */
+  readonly replicationFactorMin?: number
+  readonly replicationFactorMax?: number
+  /** `cluster.disable_repinning` (1.x's default: true): no re-allocation on alerts or peer removal. */
+  readonly disableRepinning?: boolean
+  /** How many re-allocations are committed at once when a peer is lost or removed. */
+  readonly repinConcurrency?: number
+  /** How long an alert waits for a leader to be known before it is dropped (ms). */
+  readonly leaderWaitTimeout?: number
 }
 
 export interface ClusterStatusAllOptions extends AbortOptions {
@@ -72,18 +133,31 @@ function messageOf(error: unknown): string {
  * tracker are built outside and handed in; the cluster owns the peer-to-peer RPC and turns the
  * peers' answers into GlobalPinInfo. It does not start or stop the components it was given.
  */
-export class Cluster {
+export class Cluster implements ClusterHealth {
   readonly peerId: string
   readonly peername: string
   readonly #libp2p: ClusterHost
   readonly #consensus: ClusterConsensus
   readonly #connector: IpfsConnector
   readonly #tracker: ClusterTracker
+  readonly #monitor: ClusterMonitor | undefined
+  readonly #allocator: BalancedAllocator | undefined
+  readonly #bandwidth: BandwidthSource | undefined
   readonly #logger: Logger
   readonly #peerTimeout: number
   readonly #frameTimeout: number
   readonly #clock: Clock
   readonly #stateSyncInterval: number
+  readonly #replicationFactorMin: number
+  readonly #replicationFactorMax: number
+  readonly #disableRepinning: boolean
+  readonly #repinConcurrency: number
+  readonly #leaderWaitTimeout: number
+  /** Peers whose pins are being re-allocated: an alert repeated meanwhile is not run twice. */
+  readonly #repinning = new Map<string, Promise<ReallocateResult | null>>()
+  readonly #onAlert = (event: Event) => {
+    void this.#handleAlert((event as CustomEvent<Alert>).detail)
+  }
   #syncTimer: unknown = null
   /** What each peer said about itself last (1.x reads it from the ping metric). */
   readonly #known = new Map<string, KnownPeer>()
@@ -103,6 +177,15 @@ export class Cluster {
     this.#frameTimeout = init.streamFrameTimeout ?? 120_000
     this.#clock = components.clock ?? systemClock
     this.#stateSyncInterval = init.stateSyncInterval ?? 0
+    this.#monitor = components.monitor
+    this.#allocator = components.allocator
+    this.#bandwidth = components.bandwidth
+    this.#replicationFactorMin = init.replicationFactorMin ?? -1
+    this.#replicationFactorMax = init.replicationFactorMax ?? -1
+    checkReplicationFactors(this.#replicationFactorMin, this.#replicationFactorMax)
+    this.#disableRepinning = init.disableRepinning ?? true
+    this.#repinConcurrency = Math.max(1, init.repinConcurrency ?? 32)
+    this.#leaderWaitTimeout = init.leaderWaitTimeout ?? 30_000
   }
 
   /** Serves the cluster protocol (`/pinraft/cluster/1.0.0`). */
@@ -116,9 +199,11 @@ export class Cluster {
         recover: (cid, options) => this.#tracker.recover(cid, options),
         statusAll: (filter, options) => this.#tracker.statusAll({ filter, signal: options.signal }),
         recoverAll: (options) => this.#tracker.recoverAll(options),
+        links: (options) => this.#localLinks(options),
       },
       { callTimeout: this.#peerTimeout, logger: this.#logger },
     )
+    this.#monitor?.addEventListener('alert:raised', this.#onAlert)
     this.#scheduleStateSync()
   }
 
@@ -170,7 +255,9 @@ export class Cluster {
     this.#stopped = true
     this.#stopping.abort(new ClusterStoppedError())
     if (this.#syncTimer !== null) this.#clock.clearTimeout(this.#syncTimer)
+    this.#monitor?.removeEventListener('alert:raised', this.#onAlert)
     if (this.#started) await this.#libp2p.unhandle(CLUSTER_PROTOCOL)
+    await Promise.allSettled([...this.#repinning.values()])
   }
 
   #signal(options?: AbortOptions): AbortSignal {
@@ -180,9 +267,256 @@ export class Cluster {
       : AbortSignal.any([options.signal, this.#stopping.signal])
   }
 
-  /** Replicates a pin (1.x's Cluster.Pin; allocation comes with the allocator). */
-  async pin(input: PinInput, options?: AbortOptions): Promise<Pin> {
-    return this.#consensus.logPin(input, { signal: this.#signal(options) })
+  /**
+   * Replicates a pin (1.x's Cluster.Pin): factors of 0 take the cluster's defaults and are
+   * checked with 1.x's rules; the allocations are computed here from the monitor's metrics
+   * (user allocations first, current ones kept on a re-pin; -1/-1 is everywhere, no
+   * allocations), stored in the pin, then committed. When fewer peers than
+   * `replication_factor_min` can take it, `AllocationError` and nothing is committed. With
+   * `pinUpdate`, the new CID takes the old pin's options instead (1.x's PinUpdate).
+   */
+  async pin(input: PinInput, options: ClusterPinOptions = {}): Promise<Pin> {
+    const signal = this.#signal(options)
+    if (options.pinUpdate !== undefined) {
+      const from = parseCid(options.pinUpdate)
+      const to = parseCid(input.cid)
+      if (!from.equals(to)) return this.#pinUpdate(from, to, input, signal)
+    }
+    return this.#pin(input, [], signal)
+  }
+
+  /** 1.x's Cluster.pin: setupPin, then allocate unless allocations were given. */
+  async #pin(input: PinInput, blacklist: readonly string[], signal: AbortSignal): Promise<Pin> {
+    const min = input.replicationFactorMin ?? 0
+    const max = input.replicationFactorMax ?? 0
+    const replicationFactorMin = min === 0 ? this.#replicationFactorMin : min
+    const replicationFactorMax = max === 0 ? this.#replicationFactorMax : max
+    checkReplicationFactors(replicationFactorMin, replicationFactorMax)
+    const now = this.#clock.now()
+    const everywhere = replicationFactorMin === -1 && replicationFactorMax === -1
+    const pin = validatePin({
+      ...input,
+      replicationFactorMin,
+      replicationFactorMax,
+      // Pinning everywhere drops allocations given with the pin (1.x, #1319).
+      allocations: everywhere ? [] : input.allocations,
+      // Not an option: when the cluster received it (1.x).
+      timestamp: now,
+    })
+    const existing = this.#consensus.state().get(pin.cid.toString())
+    checkPinAgainst(pin, existing, now)
+    if (pin.type === 'meta-pin' || pin.allocations.length > 0 || everywhere) {
+      return this.#consensus.logPin(pin, { signal })
+    }
+    const allocations = this.#allocate(pin, existing, blacklist)
+    if (allocations.length === 0)
+      this.#logger.info('pinning everywhere', { cid: pin.cid.toString() })
+    else this.#logger.info('pinning', { cid: pin.cid.toString(), allocations })
+    return this.#consensus.logPin({ ...pin, allocations }, { signal })
+  }
+
+  /** 1.x's Cluster.allocate; no allocator or monitor: no allocations (everywhere). */
+  #allocate(pin: Pin, existing: Pin | undefined, blacklist: readonly string[]): string[] {
+    if (this.#monitor === undefined || this.#allocator === undefined) return []
+    return allocate(this.#monitor, this.#allocator, {
+      current: existing?.allocations ?? [],
+      replicationFactorMin: pin.replicationFactorMin,
+      replicationFactorMax: pin.replicationFactorMax,
+      blacklist,
+      priority: pin.userAllocations,
+    })
+  }
+
+  /**
+   * 1.x's PinUpdate: the pin of `from` with its CID replaced by `to`, its allocations and
+   * options kept (no allocation), a new name or a later expiry taken from `input`. As in 1.x,
+   * the pin of `from` stays: `unpin` it to remove it.
+   */
+  async #pinUpdate(from: CID, to: CID, input: PinInput, signal: AbortSignal): Promise<Pin> {
+    const existing = this.#consensus.state().get(from.toString())
+    if (existing === undefined)
+      throw new PinNotFoundError(
+        `not found: pin-update names ${from.toString()}, which is not pinned in the cluster`,
+      )
+    if (existing.type !== 'pin') throw new PinOptionsError('this pin type cannot be updated')
+    const now = this.#clock.now()
+    const given = validatePin({ cid: to, name: input.name, expireAt: input.expireAt ?? null })
+    const updated: PinInput = {
+      ...existing,
+      cid: to,
+      timestamp: now,
+      name: given.name !== '' ? given.name : existing.name,
+      expireAt:
+        given.expireAt !== null && given.expireAt > now ? given.expireAt : existing.expireAt,
+    }
+    this.#logger.info('pin update', {
+      from: from.toString(),
+      to: to.toString(),
+      allocations: existing.allocations,
+    })
+    return this.#consensus.logPin(updated, { signal })
+  }
+
+  /**
+   * 1.x's PeerRemove: re-allocates the pins allocated to `peer` (it is blacklisted, so they
+   * move elsewhere; skipped when `disable_repinning`), then removes it from consensus.
+   */
+  async peerRemove(peer: string, options?: AbortOptions): Promise<void> {
+    const signal = this.#signal(options)
+    if (this.#consensus.rmPeer === undefined)
+      throw new TypeError('this cluster was built without consensus.rmPeer: it cannot remove peers')
+    if (this.#disableRepinning) {
+      this.#logger.warn(
+        'repinning is disabled (cluster.disable_repinning): pins stay allocated to the removed peer',
+        { peer },
+      )
+    } else {
+      await this.#reallocate(peer, false, signal)
+    }
+    await this.#consensus.rmPeer(peer, { signal })
+    this.#logger.info('peer removed', { peer })
+  }
+
+  async #reallocate(
+    peer: string,
+    onlyBelowMin: boolean,
+    signal: AbortSignal,
+  ): Promise<ReallocateResult | null> {
+    if (this.#monitor === undefined || this.#allocator === undefined) return null
+    const started = this.#clock.now()
+    this.#logger.info('re-allocating the pins allocated to a peer', { peer, onlyBelowMin })
+    const result = await reallocatePeer(
+      {
+        consensus: this.#consensus,
+        metrics: this.#monitor,
+        allocator: this.#allocator,
+        logger: this.#logger,
+        now: () => this.#clock.now(),
+      },
+      peer,
+      { onlyBelowMin, concurrency: this.#repinConcurrency, signal },
+    )
+    this.#logger.info('re-allocated the pins of a peer', {
+      peer,
+      moved: result.moved,
+      failed: result.failed,
+      milliseconds: this.#clock.now() - started,
+    })
+    return result
+  }
+
+  /**
+   * 1.x's alertsHandler: a ping alert means the peer is gone, so the pins allocated to it
+   * whose `replication_factor_min` no longer holds are re-allocated. Only the leader does it, so
+   * the work is done once; a peer that cannot tell who leads waits for a leader (bounded).
+   */
+  async #handleAlert(alert: Alert): Promise<void> {
+    const peer = alert.metric.peer
+    this.#logger.warn('metric alert', { metric: alert.metric.name, peer })
+    if (alert.metric.name !== PING_METRIC || this.#stopped) return
+    if (this.#disableRepinning) {
+      this.#logger.debug('repinning is disabled: not re-allocating on alerts', { peer })
+      return
+    }
+    if (this.#repinning.has(peer)) return
+    const run = (async () => {
+      if (!(await this.#isLeader())) {
+        this.#logger.debug('not the leader: the leader re-allocates the pins of a lost peer', {
+          peer,
+        })
+        return null
+      }
+      return this.#reallocate(peer, true, this.#stopping.signal)
+    })()
+    this.#repinning.set(peer, run)
+    try {
+      await run
+    } catch (error) {
+      if (!this.#stopped)
+        this.#logger.error('re-allocation after an alert failed', { peer, error: messageOf(error) })
+    } finally {
+      this.#repinning.delete(peer)
+    }
+  }
+
+  /** Whether this peer leads; while no leader is known, waits for one (bounded). */
+  async #isLeader(): Promise<boolean> {
+    const status = this.#consensus.status
+    if (status === undefined) return false
+    const deadline = this.#clock.now() + this.#leaderWaitTimeout
+    for (;;) {
+      const leader = status.call(this.#consensus).leader
+      if (leader !== null) return leader === this.peerId
+      if (this.#stopped || this.#clock.now() >= deadline) return false
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+
+  /** The metric names this peer's monitor knows (1.x's PeerMonitorMetricNames). */
+  async metricNames(_options?: AbortOptions): Promise<string[]> {
+    return this.#monitor?.metricNames() ?? []
+  }
+
+  /** The latest valid metric of `name` from every peer (1.x's PeerMonitorLatestMetrics). */
+  async latestMetrics(name: string, _options?: AbortOptions): Promise<Metric[]> {
+    return this.#monitor?.latestMetrics(name) ?? []
+  }
+
+  /** The alerts this peer's monitor raised recently, the most recent first (1.x's Alerts). */
+  async alerts(_options?: AbortOptions): Promise<Alert[]> {
+    return [...(this.#monitor?.alerts() ?? [])].reverse()
+  }
+
+  /** 1.x's ConnectGraph: every member is asked for its links; one that cannot be has none. */
+  async connectGraph(options?: AbortOptions): Promise<ConnectGraph> {
+    const signal = this.#signal(options)
+    const members = await this.#consensus.peers({ signal })
+    return buildConnectGraph(
+      this.peerId,
+      members,
+      (peer) =>
+        peer === this.peerId
+          ? this.#localLinks({ signal })
+          : requestPeerLinks(this.#libp2p, peer, {
+              signal: AbortSignal.any([signal, AbortSignal.timeout(this.#peerTimeout)]),
+            }),
+      (peer, error) =>
+        this.#logger.debug('could not ask a peer for its links', {
+          peer,
+          error: messageOf(error),
+        }),
+    )
+  }
+
+  /** This peer's links: the members its host is connected to, and its IPFS node's peers. */
+  async #localLinks(options: AbortOptions): Promise<PeerLinks> {
+    const members = new Set(await this.#consensus.peers(options))
+    const connected = new Set(
+      this.#libp2p.getConnections().map((connection) => connection.remotePeer.toString()),
+    )
+    const clusterPeers = [...connected].filter((peer) => peer !== this.peerId && members.has(peer))
+    try {
+      const id = await this.#connector.id(options)
+      const ipfsPeers = await this.#connector.swarmPeers(options)
+      return { peername: this.peername, clusterPeers, ipfsId: id.id, ipfsPeers, ipfsError: '' }
+    } catch (error) {
+      options.signal?.throwIfAborted()
+      return {
+        peername: this.peername,
+        clusterPeers,
+        ipfsId: '',
+        ipfsPeers: [],
+        ipfsError: messageOf(error) || 'the IPFS node did not answer',
+      }
+    }
+  }
+
+  /**
+   * This peer's libp2p traffic per protocol (1.x's BandwidthByProtocol), from the host's
+   * metrics; empty when the host measures none.
+   */
+  async bandwidthByProtocol(_options?: AbortOptions): Promise<BandwidthByProtocol> {
+    return this.#bandwidth?.byProtocol() ?? {}
   }
 
   /** Unpins a CID of the pinset; `PinNotFoundError` when it is not in it. */
@@ -197,7 +531,11 @@ export class Cluster {
   }
 
   /** Resolves an IPFS path through the connector, then pins its CID (1.x's PinPath). */
-  async pinPath(path: string, input: Omit<PinInput, 'cid'>, options?: AbortOptions): Promise<Pin> {
+  async pinPath(
+    path: string,
+    input: Omit<PinInput, 'cid'>,
+    options?: ClusterPinOptions,
+  ): Promise<Pin> {
     const cid = await this.#resolve(path, options)
     return this.pin({ ...input, cid }, options)
   }

@@ -35,3 +35,13 @@ export class ClusterStoppedError extends Error {
     super('the cluster component is stopped; this peer is shutting down')
   }
 }
+
+/**
+ * Pin options the cluster refuses before anything is committed (1.x's setupPin and PinUpdate
+ * checks): an expiry in the past, a recursive pin re-pinned as direct, a pin type that cannot
+ * be updated. The message is 1.x's.
+ */
+export class PinOptionsError extends Error {
+  static readonly code = 'PinOptionsError'
+  override readonly name = 'PinOptionsError'
+}

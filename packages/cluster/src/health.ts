@@ -11,7 +11,7 @@ export interface ConnectGraph {
   readonly clusterId: string
   /** Cluster peer ID → peername. */
   readonly idToPeername: Readonly<Record<string, string>>
-  /** IPFS peer ID → the IPFS peer IDs it is connected to (only IPFS nodes of the cluster). */
+  /** IPFS peer ID → the IPFS peer IDs it is connected to (its swarm peers, as 1.x). */
   readonly ipfsLinks: Readonly<Record<string, readonly string[]>>
   /** Cluster peer ID → the cluster peer IDs it is connected to. */
   readonly clusterLinks: Readonly<Record<string, readonly string[]>>
@@ -35,8 +35,9 @@ export type BandwidthByProtocol = Readonly<Record<string, Bandwidth>>
 /** Options of a pin that the cluster uses instead of storing (1.x's PinOptions.PinUpdate). */
 export interface ClusterPinOptions extends AbortOptions {
   /**
-   * `pin-update`: pin the new CID with the options of this pin (allocations, replication, name
-   * and metadata unless given), then unpin this one.
+   * `pin-update`: pin the new CID with the options of this pin (allocations, replication,
+   * metadata; the name and a later expiry when given). As 1.x's PinUpdate, this pin is not
+   * unpinned (ipfs-cluster-ctl: "run pin rm for that").
    */
   readonly pinUpdate?: CID | string
 }
@@ -51,7 +52,7 @@ export interface ClusterHealth {
   metricNames(options?: AbortOptions): Promise<string[]>
   /** The latest valid metric of `name` from every peer, sorted by peer. */
   latestMetrics(name: string, options?: AbortOptions): Promise<Metric[]>
-  /** The alerts raised recently, oldest first. */
+  /** The alerts raised recently, the most recent first (as 1.x's Alerts). */
   alerts(options?: AbortOptions): Promise<Alert[]>
   /** Asks every peer for its links and builds the graph; unreachable peers have no links. */
   connectGraph(options?: AbortOptions): Promise<ConnectGraph>

@@ -1,11 +1,14 @@
 export type {
+  BandwidthSource,
   ClusterComponents,
   ClusterConsensus,
   ClusterInit,
+  ClusterMonitor,
   ClusterStatusAllOptions,
   ClusterTracker,
 } from './cluster.ts'
 export { Cluster, createCluster, globalMatches } from './cluster.ts'
+export { buildConnectGraph } from './connect-graph.ts'
 export * from './errors.ts'
 export type { GlobalPinInfo, PinInfoShort } from './global-pin-info.ts'
 export { addPinInfo, globalPinInfoToJson, goTime, toGlobal } from './global-pin-info.ts'
@@ -16,11 +19,16 @@ export type {
   ClusterPinOptions,
   ConnectGraph,
 } from './health.ts'
-export type { ClusterHost, ClusterRpcHandlers } from './rpc/cluster-protocol.ts'
+export { checkReplicationFactors } from './pin-setup.ts'
+export type { ReallocateOptions, ReallocateResult } from './repinning.ts'
+export { reallocatePeer } from './repinning.ts'
+export type { ClusterHost, ClusterRpcHandlers, PeerLinks } from './rpc/cluster-protocol.ts'
 export {
   CLUSTER_PROTOCOL,
   handleClusterProtocol,
   MAX_CLUSTER_FRAME_BYTES,
+  peerLinksFromWire,
+  requestPeerLinks,
   requestPinInfo,
   requestPinInfoStream,
 } from './rpc/cluster-protocol.ts'

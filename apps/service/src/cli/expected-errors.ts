@@ -26,4 +26,6 @@ export const expectedErrors = new Set([
   'InvalidConnectorConfigurationError',
   // pin_tracker.stateless, likewise.
   'InvalidTrackerConfigurationError',
+  // informer.*, monitor.pubsubmon, allocator.balanced, likewise.
+  'AllocationConfigurationError',
 ])

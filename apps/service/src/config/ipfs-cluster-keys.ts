@@ -20,12 +20,11 @@ const ipfsClusterKeys: Readonly<Record<string, string>> = {
   'cluster.connection_manager': "no equivalent: libp2p's defaults apply",
   'cluster.resource_manager': "no equivalent: libp2p's defaults apply",
   'cluster.pubsub': 'no equivalent: pinraft uses no pubsub',
-  'cluster.monitor_ping_interval': 'no equivalent (no peer monitor)',
-  'cluster.peer_watch_interval': 'no equivalent (no peer monitor)',
+  'cluster.peer_watch_interval':
+    'no equivalent: the monitor forgets peers that leave consensus at its next ping',
   'cluster.mdns_interval': 'no equivalent: pinraft never uses mDNS',
-  'cluster.pin_only_on_trusted_peers': 'no equivalent (no allocator)',
-  'cluster.pin_only_on_untrusted_peers': 'no equivalent (no allocator)',
-  'cluster.disable_repinning': 'no equivalent (no repinning)',
+  'cluster.pin_only_on_trusted_peers': 'no equivalent: in Raft every member is trusted',
+  'cluster.pin_only_on_untrusted_peers': 'no equivalent: in Raft every member is trusted',
   'cluster.follower_mode': 'no equivalent: pinraft has no follower peers',
   'consensus.crdt': "no equivalent: pinraft implements IPFS Cluster's raft consensus only",
   'consensus.raft.datastore_namespace':
@@ -39,11 +38,9 @@ const ipfsClusterKeys: Readonly<Record<string, string>> = {
   'api.restapi.libp2p_listen_multiaddress': 'no equivalent: the REST API is served over HTTP only',
   'api.restapi.id': 'no equivalent: the REST API is served over HTTP only',
   'api.restapi.private_key': 'no equivalent: the REST API is served over HTTP only',
-  'ipfs_connector.ipfshttp.informer_trigger_interval': 'no equivalent (no informers yet)',
+  'ipfs_connector.ipfshttp.informer_trigger_interval':
+    'no equivalent: informers publish every cluster.monitor_ping_interval',
   state: 'no equivalent',
-  monitor: 'no equivalent: pinraft has no peer monitor',
-  allocator: 'no equivalent: pinraft has no allocator',
-  informer: 'no equivalent: pinraft has no informers',
   observations: 'no equivalent: metrics are always served at GET /metrics; no tracing',
   datastore: 'no equivalent: the Raft state lives in consensus.raft.data_folder (LevelDB)',
 }

@@ -13,7 +13,8 @@ import {
 
 /**
  * The sections of `service.json` and their keys, in IPFS Cluster's shape: `cluster`,
- * `consensus.raft`, `api.restapi`, `ipfs_connector`, `pin_tracker.stateless`. Every key a section accepts has a default here, which also
+ * `consensus.raft`, `api.restapi`, `ipfs_connector`, `pin_tracker.stateless`, `informer.*`,
+ * `monitor.pubsubmon`, `allocator.balanced`. Every key a section accepts has a default here, which also
  * gives its type to environment overrides.
  */
 
@@ -28,6 +29,10 @@ export interface ClusterSectionJson {
   state_sync_interval: string
   /** How often pins in error are retried (1.x's default 12m). */
   pin_recover_interval: string
+  /** How often this peer publishes its metrics and a ping to the others (1.x's default 15s). */
+  monitor_ping_interval: string
+  /** No re-allocation when a peer is lost or removed (1.x's default: true). */
+  disable_repinning: boolean
 }
 
 export interface RestApiSectionJson {
@@ -61,7 +66,39 @@ export function defaultClusterSection(secret: string): ClusterSectionJson {
     dial_peer_timeout: '3s',
     state_sync_interval: '5m0s',
     pin_recover_interval: '12m0s',
+    monitor_ping_interval: '15s',
+    disable_repinning: true,
   }
+}
+
+/** `informer`: 1.x's four informers, each with its `metric_ttl`, at 1.x's defaults. */
+export interface InformerSectionJson {
+  disk: { metric_ttl: string; metric_type: string }
+  numpin: { metric_ttl: string }
+  pinqueue: { metric_ttl: string; weight_bucket_size: number }
+  tags: { metric_ttl: string; tags: Record<string, string> }
+}
+
+export function defaultInformerSection(): InformerSectionJson {
+  return {
+    disk: { metric_ttl: '30s', metric_type: 'freespace' },
+    numpin: { metric_ttl: '10s' },
+    pinqueue: { metric_ttl: '30s', weight_bucket_size: 100_000 },
+    tags: { metric_ttl: '30s', tags: { group: 'default' } },
+  }
+}
+
+/**
+ * `monitor.pubsubmon`: 1.x's `check_interval` (15s). `failure_threshold` is the phi accrual
+ * detector's threshold (3), which 1.x accepts and has ignored since 0.13.
+ */
+export function defaultMonitorSection(): { check_interval: string; failure_threshold: number } {
+  return { check_interval: '15s', failure_threshold: 3 }
+}
+
+/** `allocator.balanced`: 1.x's `allocate_by`. */
+export function defaultBalancedSection(): { allocate_by: string[] } {
+  return { allocate_by: ['tag:group', 'freespace'] }
 }
 
 export function defaultRestApiSection(): RestApiSectionJson {
@@ -95,6 +132,9 @@ export interface ServiceJson {
   api: { restapi: RestApiSectionJson }
   ipfs_connector: ConnectorConfigurationJson
   pin_tracker: { stateless: StatelessConfigurationJson }
+  informer: InformerSectionJson
+  monitor: { pubsubmon: ReturnType<typeof defaultMonitorSection> }
+  allocator: { balanced: ReturnType<typeof defaultBalancedSection> }
 }
 
 /** `pin_tracker.stateless` as 1.x writes it, every key at its default. */
@@ -122,6 +162,9 @@ export function defaultServiceJson(secret: string, ipfsApi?: string): ServiceJso
     api: { restapi: defaultRestApiSection() },
     ipfs_connector: defaultIpfsConnectorSection(ipfsApi),
     pin_tracker: { stateless: defaultStatelessSection() },
+    informer: defaultInformerSection(),
+    monitor: { pubsubmon: defaultMonitorSection() },
+    allocator: { balanced: defaultBalancedSection() },
   }
 }
 
@@ -191,6 +234,26 @@ export function sectionDescriptions(): SectionDescription[] {
       path: ['pin_tracker', 'stateless'],
       environmentPrefix: 'PINRAFT_PIN_TRACKER_STATELESS_',
       keys: keysOf(defaultStatelessSection()),
+    },
+    ...Object.entries(defaultInformerSection()).map(
+      ([informer, defaults]): SectionDescription => ({
+        name: `informer.${informer}`,
+        path: ['informer', informer],
+        environmentPrefix: `PINRAFT_INFORMER_${informer.toUpperCase()}_`,
+        keys: keysOf(defaults),
+      }),
+    ),
+    {
+      name: 'monitor.pubsubmon',
+      path: ['monitor', 'pubsubmon'],
+      environmentPrefix: 'PINRAFT_MONITOR_PUBSUBMON_',
+      keys: keysOf(defaultMonitorSection()),
+    },
+    {
+      name: 'allocator.balanced',
+      path: ['allocator', 'balanced'],
+      environmentPrefix: 'PINRAFT_ALLOCATOR_BALANCED_',
+      keys: keysOf(defaultBalancedSection()),
     },
   ]
 }

@@ -1,6 +1,19 @@
 import { readFile } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
 import {
+  type DiskInformerConfiguration,
+  type InformerConfiguration,
+  type MonitorConfiguration,
+  type PinQueueInformerConfiguration,
+  parseBalancedConfiguration,
+  parseDiskInformerConfiguration,
+  parseMonitorConfiguration,
+  parseNumpinInformerConfiguration,
+  parsePinQueueInformerConfiguration,
+  parseTagsInformerConfiguration,
+  type TagsInformerConfiguration,
+} from '@pinraft/allocation'
+import {
   parseGoDuration,
   type RaftConfiguration,
   type RaftConfigurationJson,
@@ -33,6 +46,20 @@ export interface ClusterConfiguration {
   readonly stateSyncInterval: number
   /** Milliseconds between retries of the pins in error. */
   readonly pinRecoverInterval: number
+  /** `monitor_ping_interval` (ms): how often metrics and a ping go to the other peers. */
+  readonly monitorPingInterval: number
+  /** `disable_repinning`: no re-allocation when a peer is lost or removed. */
+  readonly disableRepinning: boolean
+}
+
+/** `informer.*`, `monitor.pubsubmon` and `allocator.balanced`, parsed. */
+export interface AllocationConfiguration {
+  readonly disk: DiskInformerConfiguration
+  readonly numpin: InformerConfiguration
+  readonly pinqueue: PinQueueInformerConfiguration
+  readonly tags: TagsInformerConfiguration
+  readonly monitor: MonitorConfiguration
+  readonly allocateBy: readonly string[]
 }
 
 export interface RestApiConfiguration {
@@ -69,6 +96,8 @@ export interface ServiceConfiguration {
   readonly ipfsConnector: ConnectorConfiguration
   /** `pin_tracker.stateless`: the queue and concurrency of this peer's pin tracker. */
   readonly pinTracker: StatelessConfiguration
+  /** The informers, the peer monitor and the balanced allocator. */
+  readonly allocation: AllocationConfiguration
   readonly peerstorePath: string
   /** The `PINRAFT_*` variables that overrode a key, for the startup log. */
   readonly environmentOverrides: readonly string[]
@@ -214,6 +243,45 @@ function resolveCluster(values: Json): ClusterConfiguration {
     dialPeerTimeout: duration(values, name, 'dial_peer_timeout', '3s'),
     stateSyncInterval: duration(values, name, 'state_sync_interval', '5m0s'),
     pinRecoverInterval: duration(values, name, 'pin_recover_interval', '12m0s'),
+    monitorPingInterval: positiveDuration(values, name, 'monitor_ping_interval', '15s'),
+    disableRepinning: boolean(values, name, 'disable_repinning', true),
+  }
+}
+
+function positiveDuration(values: Json, name: string, key: string, fallback: string): number {
+  const milliseconds = duration(values, name, key, fallback)
+  if (milliseconds <= 0)
+    throw new ConfigurationError(
+      `${name}.${key}`,
+      `must be longer than 0s, got ${JSON.stringify(values[key])}`,
+    )
+  return milliseconds
+}
+
+function boolean(values: Json, name: string, key: string, fallback: boolean): boolean {
+  const value = values[key] ?? fallback
+  if (typeof value !== 'boolean')
+    throw new ConfigurationError(
+      `${name}.${key}`,
+      `must be true or false, got ${JSON.stringify(value)}`,
+    )
+  return value
+}
+
+function resolveAllocation(json: Json): AllocationConfiguration {
+  const informer = section(json, ['informer'], 'informer')
+  rejectUnknownKeys(informer, 'informer', ['disk', 'numpin', 'pinqueue', 'tags'])
+  const monitor = section(json, ['monitor'], 'monitor')
+  rejectUnknownKeys(monitor, 'monitor', ['pubsubmon'])
+  const allocator = section(json, ['allocator'], 'allocator')
+  rejectUnknownKeys(allocator, 'allocator', ['balanced'])
+  return {
+    disk: parseDiskInformerConfiguration(informer.disk),
+    numpin: parseNumpinInformerConfiguration(informer.numpin),
+    pinqueue: parsePinQueueInformerConfiguration(informer.pinqueue),
+    tags: parseTagsInformerConfiguration(informer.tags),
+    monitor: parseMonitorConfiguration(monitor.pubsubmon),
+    allocateBy: parseBalancedConfiguration(allocator.balanced).allocateBy,
   }
 }
 
@@ -327,6 +395,9 @@ export function resolveServiceConfiguration(
     'api',
     'ipfs_connector',
     'pin_tracker',
+    'informer',
+    'monitor',
+    'allocator',
   ])
   const pinTracker = section(json, ['pin_tracker'], 'pin_tracker')
   rejectUnknownKeys(pinTracker, 'pin_tracker', ['stateless'])
@@ -352,6 +423,7 @@ export function resolveServiceConfiguration(
     api: resolveRestApi(section(json, ['api', 'restapi'], 'api.restapi'), folder),
     ipfsConnector: resolveConnectorConfiguration(json.ipfs_connector),
     pinTracker: parseStatelessConfiguration(pinTracker.stateless),
+    allocation: resolveAllocation(json),
     peerstorePath: peerstore,
     environmentOverrides,
   }

@@ -244,6 +244,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       stateSyncInterval: configuration.cluster.stateSyncInterval,
       pinRecoverInterval: configuration.cluster.pinRecoverInterval,
       peerTimeout: configuration.raft.networkTimeout,
+      allocation: {
+        configuration: configuration.allocation,
+        monitorPingInterval: configuration.cluster.monitorPingInterval,
+        disableRepinning: configuration.cluster.disableRepinning,
+        replicationFactorMin: configuration.cluster.replicationFactorMin,
+        replicationFactorMax: configuration.cluster.replicationFactorMax,
+      },
       logger,
     })
     cleanups.push(() => pinning.stop())
@@ -261,6 +268,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger: logger.child({ component: 'http' }),
       ipfs: ipfs.context,
       cluster: pinning.cluster,
+      health: pinning.cluster,
     }
 
     await handleServiceProtocol(

@@ -17,15 +17,21 @@ const clientErrors: Readonly<Record<string, number>> = {
   OperationRejectedError: 400,
   UnauthorizedError: 401,
   NotFoundError: 404,
+  // pin-update naming a CID outside the pinset (1.x: 404 "not found").
   PinNotFoundError: 404,
   LastPeerError: 409,
 }
 
 /**
- * Pinning errors 1.x answers with 500 and its own message (Cluster.Pin's): the message says
- * what to change (the replication factors, the peers available), so it is passed on.
+ * What 1.x's Cluster.Pin refuses, answered as 1.x does (500, its message): bad replication
+ * factors, an expiry in the past or a repin 1.x refuses, and "not enough peers to allocate CID.
+ * Needed at least: …". The message says what to change, so it is passed on.
  */
-const pinningErrors: ReadonlySet<string> = new Set(['ReplicationFactorError', 'AllocationError'])
+const pinningErrors: ReadonlySet<string> = new Set([
+  'ReplicationFactorError',
+  'PinOptionsError',
+  'AllocationError',
+])
 
 /**
  * Server-side conditions a client can act on. Their messages are fixed here, never taken from the

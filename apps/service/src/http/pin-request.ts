@@ -1,6 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { ReplicationFactorError } from '@pinraft/allocation'
+import { checkReplicationFactors, PinOptionsError } from '@pinraft/cluster'
 import { parseGoDuration } from '@pinraft/consensus'
 import type { PinInput } from '@pinraft/state-pinset'
 import { parseCid } from '@pinraft/state-pinset'
@@ -54,23 +54,6 @@ function integerParameter(query: PinQuery, name: string, override?: string): num
     )
   }
   return parsed
-}
-
-/**
- * 1.x's isReplicationFactorValid, on the factors after the cluster's defaults replaced the 0s,
- * with its messages. As in 1.x these come from pinning, not from parsing, so they answer 500.
- */
-export function checkReplicationFactors(min: number, max: number): void {
-  if (min === 0 || max === 0)
-    throw new ReplicationFactorError('cluster.replication_factor_min and max must be set')
-  if (min > max)
-    throw new ReplicationFactorError('cluster.replication_factor_min is larger than max')
-  if (min < -1) throw new ReplicationFactorError('cluster.replication_factor_min is wrong')
-  if (max < -1) throw new ReplicationFactorError('cluster.replication_factor_max is wrong')
-  if ((min === -1) !== (max === -1))
-    throw new ReplicationFactorError(
-      'cluster.replication_factor_min and max must be -1 when one of them is',
-    )
 }
 
 /** 1.x: `shard-size` is an unsigned integer of bytes. */
@@ -172,7 +155,8 @@ function expireAt(query: PinQuery, now: number): number | null {
  * (comma-separated), `expire-at` (RFC 3339) or `expire-in` (Go duration, at least 1s),
  * `meta-<key>=<value>` and `pin-update=<cid>`. Malformed parameters are `InvalidParameterError`
  * (400); factors of 0 take the cluster's defaults, and factors that cannot be used, or an
- * `expire-at` already past, are `ReplicationFactorError`/… with 1.x's messages (500, as 1.x).
+ * `expire-at` already past, are the cluster's `ReplicationFactorError`/`PinOptionsError` with
+ * 1.x's messages (500, as 1.x), checked here too so that a request without the cluster gets them.
  * A `pin-update` takes the replication of the pin it updates, so its factors are not checked.
  * Unlike IPFS Cluster, an unknown `mode` and a `user-allocations` entry that is not a peer ID
  * are refused rather than read as recursive or dropped.
@@ -208,7 +192,7 @@ export function parsePinRequest(
   if (update === undefined || update === cid) {
     checkReplicationFactors(replicationFactorMin, replicationFactorMax)
     if (expiry !== null && expiry < defaults.now)
-      throw new ReplicationFactorError('pin.ExpireAt set before current time')
+      throw new PinOptionsError('pin.ExpireAt set before current time')
   }
   return {
     input: {

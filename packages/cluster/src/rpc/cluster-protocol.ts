@@ -27,16 +27,65 @@ type ClusterRequest =
   | { kind: 'recover'; cid: string }
   | { kind: 'status-all'; filter: string[] | null }
   | { kind: 'recover-all' }
+  | { kind: 'links' }
 
-/** This peer's side of the calls: its own tracker. */
+/**
+ * What one peer says about its connections, for 1.x's ConnectGraph (its answer to
+ * `Cluster.Peers` and `IPFSConnector.SwarmPeers`).
+ */
+export interface PeerLinks {
+  readonly peername: string
+  /** The cluster members this peer's libp2p host is connected to (itself excluded). */
+  readonly clusterPeers: readonly string[]
+  /** Its IPFS node's peer ID ('' when the node did not answer). */
+  readonly ipfsId: string
+  /** The IPFS peers its IPFS node is connected to. */
+  readonly ipfsPeers: readonly string[]
+  /** Why the IPFS node did not answer ('' when it did). */
+  readonly ipfsError: string
+}
+
+/** This peer's side of the calls: its own tracker (and, for `links`, its connections). */
 export interface ClusterRpcHandlers {
   status(cid: CID, options: AbortOptions): Promise<PinInfo>
   recover(cid: CID, options: AbortOptions): Promise<PinInfo>
   statusAll(filter: StatusFilter, options: AbortOptions): AsyncIterable<PinInfo>
   recoverAll(options: AbortOptions): AsyncIterable<PinInfo>
+  links?(options: AbortOptions): Promise<PeerLinks>
 }
 
-export type ClusterHost = Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>
+const maxLinks = 10_000
+
+function stringList(value: unknown, what: string): string[] {
+  if (
+    !Array.isArray(value) ||
+    value.length > maxLinks ||
+    !value.every((entry) => typeof entry === 'string' && entry.length <= 256)
+  )
+    throw new TypeError(`${what} must be a list of at most ${maxLinks} peer IDs`)
+  return value as string[]
+}
+
+function shortString(value: unknown, what: string, limit = 4096): string {
+  if (typeof value !== 'string' || value.length > limit)
+    throw new TypeError(`${what} must be a string of at most ${limit} characters`)
+  return value
+}
+
+/** Checks a `links` answer from the network. */
+export function peerLinksFromWire(value: unknown): PeerLinks {
+  if (typeof value !== 'object' || value === null) throw new TypeError('links must be an object')
+  const wire = value as Record<string, unknown>
+  return {
+    peername: shortString(wire.peername, 'links.peername'),
+    clusterPeers: stringList(wire.clusterPeers, 'links.clusterPeers'),
+    ipfsId: shortString(wire.ipfsId, 'links.ipfsId', 256),
+    ipfsPeers: stringList(wire.ipfsPeers, 'links.ipfsPeers'),
+    ipfsError: shortString(wire.ipfsError, 'links.ipfsError'),
+  }
+}
+
+export type ClusterHost = Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol' | 'getConnections'>
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
@@ -70,6 +119,8 @@ function parseRequest(value: Record<string, unknown>): ClusterRequest {
     }
     case 'recover-all':
       return { kind: 'recover-all' }
+    case 'links':
+      return { kind: 'links' }
     default:
       throw new TypeError(`unknown request ${JSON.stringify(value.kind)}`)
   }
@@ -117,6 +168,21 @@ export async function handleClusterProtocol(
           )
         } catch (error) {
           await framed.write(encode(failure(error)), { signal })
+          await stream.close({ signal })
+          return
+        }
+        if (request.kind === 'links') {
+          let response: unknown
+          try {
+            if (handlers.links === undefined) throw new TypeError('this peer does not serve links')
+            const links = await handlers.links({
+              signal: AbortSignal.any([signal, AbortSignal.timeout(options.callTimeout)]),
+            })
+            response = { ok: true, links }
+          } catch (error) {
+            response = failure(error)
+          }
+          await framed.write(encode(response), { signal })
           await stream.close({ signal })
           return
         }
@@ -216,6 +282,28 @@ export async function requestPinInfo(
     await stream.close(options).catch(() => {})
     if (response.ok !== true) throw remoteError(response, peer)
     return pinInfoFromWire(response.info, peer)
+  } catch (error) {
+    stream.abort(error instanceof Error ? error : new Error(String(error)))
+    throw error
+  }
+}
+
+/** Asks `peer` for its cluster and IPFS connections (ConnectGraph). */
+export async function requestPeerLinks(
+  host: ClusterHost,
+  peer: string,
+  options: AbortOptions,
+): Promise<PeerLinks> {
+  const { stream, framed } = await open(host, peer, { kind: 'links' }, options)
+  try {
+    const response = decodeObject((await framed.read(options)).subarray())
+    await stream.close(options).catch(() => {})
+    if (response.ok !== true) throw remoteError(response, peer)
+    try {
+      return peerLinksFromWire(response.links)
+    } catch (error) {
+      throw new PeerRpcError(`peer ${peer}: malformed links: ${(error as Error).message}`)
+    }
   } catch (error) {
     stream.abort(error instanceof Error ? error : new Error(String(error)))
     throw error

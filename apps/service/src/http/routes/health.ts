@@ -18,10 +18,9 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
   const { health } = options
 
   app.get('/health/alerts', { schema: {} }, async (_request, reply) => {
+    // The cluster lists them newest first, as 1.x's Cluster.Alerts.
     const alerts = await health.alerts({ signal: replySignal(reply) })
-    // The cluster keeps them oldest first; 1.x answers the newest first.
-    const newestFirst = [...alerts].reverse()
-    return reply.type('application/json').send(`[${newestFirst.map(alertToJson).join(',')}]\n`)
+    return reply.type('application/json').send(`[${alerts.map(alertToJson).join(',')}]\n`)
   })
 
   app.get('/health/graph', { schema: {} }, async (_request, reply) => {
