@@ -30,6 +30,14 @@ class FakePinningCluster {
     return validatePin({ ...input, ...copied, allocations: this.allocations })
   }
 
+  readonly paths: { path: string; pinUpdate: string | undefined }[] = []
+
+  /** Pins by path resolve to CID_V1 here. */
+  async pinPath(path: string, input: Omit<PinInput, 'cid'>, options?: ClusterPinOptions) {
+    this.paths.push({ path, pinUpdate: options?.pinUpdate?.toString() })
+    return this.pin({ ...input, cid: CID_V1 }, options)
+  }
+
   async peerRemove(peer: string, options?: AbortOptions): Promise<void> {
     this.removed.push({ peer, signal: options?.signal !== undefined })
     if (this.failure !== null) throw this.failure
@@ -104,6 +112,15 @@ describe('POST /pins/{cid} with the cluster', () => {
     })
     expect(response.statusCode).toBe(200)
     expect(cluster.pins[0]).toMatchObject({ pinUpdate: CID_V0, input: { name: 'v2' } })
+  })
+
+  it('passes pin-update on for a pin by path too (ctl: pin update <from> <path>)', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: `/pins/ipfs/${CID_V1}/sub?pin-update=${CID_V0}`,
+    })
+    expect(response.statusCode).toBe(200)
+    expect(cluster.paths).toEqual([{ path: `/ipfs/${CID_V1}/sub`, pinUpdate: CID_V0 }])
   })
 
   it('treats pin-update naming the pinned CID itself as a plain pin, as 1.x', async () => {

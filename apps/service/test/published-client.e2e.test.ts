@@ -88,6 +88,10 @@ beforeAll(async () => {
       PINRAFT_CONSENSUS_RAFT_ELECTION_TIMEOUT: '300ms',
       PINRAFT_CONSENSUS_RAFT_LEADER_LEASE_TIMEOUT: '150ms',
       PINRAFT_CONSENSUS_RAFT_NETWORK_TIMEOUT: '3s',
+      // Metrics within a second of start, so that pins can be allocated soon.
+      PINRAFT_CLUSTER_MONITOR_PING_INTERVAL: '1s',
+      PINRAFT_MONITOR_PUBSUBMON_CHECK_INTERVAL: '1s',
+      PINRAFT_INFORMER_DISK_METRIC_TTL: '5s',
     }
     const init = await runPinraft(['--config', folder, 'init'], environment)
     expect(init.code, init.stderr).toBe(0)
@@ -200,6 +204,83 @@ describe('@nftstorage/ipfs-cluster against three pinraft peers', () => {
     const list = await Cluster.peerList(peers[0]!.config)
     expect(list.map((peer) => peer.id).sort()).toEqual(peers.map((p) => p.peerId).sort())
   })
+
+  it("reads the monitor's metric names, and each peer's metrics by name (1.x's route)", async () => {
+    const alpha = peers[0] as Peer
+    const names = await waitFor(
+      'the freespace and ping metrics of every peer',
+      async () => {
+        const list = await Cluster.metricNames(alpha.config)
+        return list.includes('freespace') && list.includes('ping') ? list : undefined
+      },
+      30_000,
+    )
+    expect(names).toEqual([...names].sort())
+    // The client (5.0.1) has no call for one metric's values: the route it would call.
+    const freespace = await waitFor(
+      'a freespace metric from every peer',
+      async () => {
+        const response = await fetch(new URL('monitor/metrics/freespace', alpha.config.url))
+        const list = (await response.json()) as { peer: string; valid: boolean }[]
+        return list.length === 3 ? list : undefined
+      },
+      30_000,
+    )
+    expect(freespace.map((metric) => metric.peer).sort()).toEqual(
+      peers.map((peer) => peer.peerId).sort(),
+    )
+    expect(freespace.every((metric) => metric.valid)).toBe(true)
+  }, 60_000)
+
+  it('pins with replication factors and user allocations: placed on that many peers, those first', async () => {
+    expect(added).not.toBe('')
+    const [alpha, , gamma] = peers as [Peer, Peer, Peer]
+    const pin = await Cluster.pin(alpha.config, added, {
+      name: 'two copies',
+      replicationFactorMin: 1,
+      replicationFactorMax: 2,
+      userAllocations: [gamma.peerId],
+    })
+    expect(pin.replicationFactorMin).toBe(1)
+    expect(pin.replicationFactorMax).toBe(2)
+    expect(pin.userAllocations).toEqual([gamma.peerId])
+    expect(pin.allocations).toHaveLength(2)
+    expect(pin.allocations).toContain(gamma.peerId)
+    const allocation = await Cluster.allocation(alpha.config, added)
+    expect([...allocation.allocations].sort()).toEqual([...pin.allocations].sort())
+    // The two allocated peers keep it pinned; the third lets it go and reports it remote.
+    const status = await waitFor(
+      `${added} pinned on its two allocations, remote on the third`,
+      async () => {
+        const answer = await Cluster.status(alpha.config, added)
+        const entries = Object.entries(answer.peerMap ?? {})
+        const pinned = entries.filter(([, entry]) => entry.status === 'pinned').map(([id]) => id)
+        const remote = entries.filter(([, entry]) => entry.status === 'remote')
+        return pinned.length === 2 && remote.length === 1 ? pinned : undefined
+      },
+      60_000,
+    )
+    expect(status.sort()).toEqual([...pin.allocations].sort())
+  }, 90_000)
+
+  it("refuses more copies than there are peers with 1.x's error, and commits nothing", async () => {
+    const alpha = peers[0] as Peer
+    const before = await Cluster.allocation(alpha.config, added)
+    const failure = await Cluster.pin(alpha.config, added, {
+      replicationFactorMin: 5,
+      replicationFactorMax: 5,
+    }).catch((error: Error & { response?: Response }) => error)
+    expect(failure).toBeInstanceOf(Error)
+    const response = (failure as Error & { response: Response }).response
+    expect(response.status).toBe(500)
+    // As 1.x counts them: beyond the two current allocations, 3 more needed, 1 peer left.
+    expect(((await response.json()) as { message: string }).message).toBe(
+      'not enough peers to allocate CID. Needed at least: 3. Wanted at most: 3. Available candidates: 1. See logs for more info.',
+    )
+    const after = await Cluster.allocation(alpha.config, added)
+    expect(after.replicationFactorMax).toBe(before.replicationFactorMax)
+    expect([...after.allocations].sort()).toEqual([...before.allocations].sort())
+  }, 30_000)
 
   it('unpins, and every peer reports it unpinned', async () => {
     expect(added).not.toBe('')
