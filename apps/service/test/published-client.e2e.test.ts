@@ -232,6 +232,48 @@ describe('@nftstorage/ipfs-cluster against three pinraft peers', () => {
     expect(freespace.every((metric) => metric.valid)).toBe(true)
   }, 60_000)
 
+  it('draws the cluster with `pinraft health graph`: three peers, each with its IPFS node', async () => {
+    const beta = peers[1] as Peer
+    const graph = (await (await fetch(new URL('health/graph', beta.config.url))).json()) as {
+      cluster_id: string
+      cluster_links: Record<string, string[]>
+      cluster_to_ipfs: Record<string, string>
+      id_to_peername: Record<string, string>
+    }
+    expect(graph.cluster_id).toBe(beta.peerId)
+    const ids = peers.map((peer) => peer.peerId).sort()
+    expect(Object.keys(graph.cluster_links).sort()).toEqual(ids)
+    for (const peer of peers) {
+      // Every peer is connected to the two others.
+      expect([...graph.cluster_links[peer.peerId]!].sort()).toEqual(
+        ids.filter((id) => id !== peer.peerId),
+      )
+      expect(graph.id_to_peername[peer.peerId]).toBe(peer.name)
+    }
+    expect(Object.keys(graph.cluster_to_ipfs).sort()).toEqual(ids)
+    const drawn = await runPinraft(
+      ['health', 'graph', '--host', beta.config.url.toString()],
+      beta.environment,
+    )
+    expect(drawn.code, drawn.stderr).toBe(0)
+    expect(drawn.stdout).toMatch(/^digraph cluster \{\n/)
+    // This peer with a double border, the two others; their three IPFS nodes; six cluster links.
+    expect(drawn.stdout.match(/^[CT]\d+ \[/gm)).toHaveLength(3)
+    expect(drawn.stdout).toMatch(/peripheries="2"/)
+    expect(drawn.stdout.match(/^I\d+ \[.*color="turquoise3"/gm)).toHaveLength(3)
+    expect(drawn.stdout.match(/^[CT]\d+ -> [CT]\d+$/gm)).toHaveLength(6)
+    expect(drawn.stdout.match(/^[CT]\d+ -> I\d+$/gm)).toHaveLength(3)
+    const metrics = await runPinraft(
+      ['health', 'metrics', 'freespace', '--host', beta.config.url.toString()],
+      beta.environment,
+    )
+    expect(metrics.code, metrics.stderr).toBe(0)
+    const lines = metrics.stdout.trimEnd().split('\n')
+    expect(lines).toHaveLength(3)
+    for (const line of lines)
+      expect(line).toMatch(/^12D3KooW\w+ \| freespace: [\d.]+ [kMGTPE]?B \| Expires in: /)
+  }, 60_000)
+
   it('pins with replication factors and user allocations: placed on that many peers, those first', async () => {
     expect(added).not.toBe('')
     const [alpha, , gamma] = peers as [Peer, Peer, Peer]
