@@ -21,6 +21,12 @@ class RecordingCluster {
     this.pins.push({ input, pinUpdate: options?.pinUpdate?.toString() })
     return validatePin(input)
   }
+  readonly paths: { path: string; pinUpdate: string | undefined }[] = []
+  /** Pins by path resolve to CID_V1 here. */
+  async pinPath(path: string, input: Omit<PinInput, 'cid'>, options?: ClusterPinOptions) {
+    this.paths.push({ path, pinUpdate: options?.pinUpdate?.toString() })
+    return this.pin({ ...input, cid: CID_V1 }, options)
+  }
   async peerRemove(): Promise<void> {}
 }
 
@@ -73,6 +79,14 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
   const code = await runCli([...args, '--host', host], io)
   return { code, stdout, stderr }
 }
+
+describe('pinraft health', () => {
+  it('lists its four commands, as ctl', async () => {
+    const { stdout } = await run(['health', '--help'])
+    for (const command of ['graph', 'metrics', 'alerts', 'bandwidth'])
+      expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'))
+  })
+})
 
 describe('pinraft health metrics', () => {
   it('lists the metric names, one per line (text) or one JSON string per line', async () => {
@@ -274,6 +288,13 @@ describe('pinraft pin add and pin update, as ipfs-cluster-ctl', () => {
     expect(cluster.pins[0]!.pinUpdate).toBe(CID_V0)
     expect(cluster.pins[0]!.input).toMatchObject({ cid: CID_V1, name: 'v2' })
     expect(cluster.pins[0]!.input.expireAt).toBe(fixture.now + 3_600_000)
+  })
+
+  it('pin update to an IPFS path sends pin-update with the path', async () => {
+    const path = `/ipfs/${CID_V1}/docs`
+    const result = await run(['pin', 'update', CID_V0, path, '--no-status'])
+    expect(result.code, result.stderr).toBe(0)
+    expect(cluster.paths).toEqual([{ path, pinUpdate: CID_V0 }])
   })
 
   it('pin update refuses a <from> that is not a CID', async () => {
