@@ -330,4 +330,36 @@ describe('@nftstorage/ipfs-cluster against three pinraft peers', () => {
     await Cluster.unpin(gamma.config, added)
     await statusEverywhere(peers[0] as Peer, added, 'unpinned')
   }, 90_000)
+
+  it('raises a ping alert for a peer that died, which `pinraft health alerts` prints', async () => {
+    const [alpha, , gamma] = peers as [Peer, Peer, Peer]
+    gamma.daemon!.child.kill('SIGKILL')
+    await gamma.daemon!.exited
+    gamma.daemon = undefined
+    // Its ping is valid for 2 × monitor_ping_interval (2s), then checked every second.
+    const alerts = await waitFor(
+      'a ping alert for the dead peer',
+      async () => {
+        const response = await fetch(new URL('health/alerts', alpha.config.url))
+        const list = (await response.json()) as { name: string; peer: string }[]
+        return list.some((alert) => alert.name === 'ping' && alert.peer === gamma.peerId)
+          ? list
+          : undefined
+      },
+      30_000,
+    )
+    expect(alerts[0]).toHaveProperty('triggered_at')
+    const printed = await runPinraft(
+      ['health', 'alerts', '--host', alpha.config.url.toString()],
+      alpha.environment,
+    )
+    expect(printed.code, printed.stderr).toBe(0)
+    expect(printed.stdout).toMatch(
+      // go-humanize says `now` within a second.
+      new RegExp(
+        `^${gamma.peerId}: ping\\. Expired at: (.+ ago|now)\\. Triggered at: (.+ ago|now)\\n`,
+        'm',
+      ),
+    )
+  }, 60_000)
 })
