@@ -8,6 +8,10 @@ interface Partition {
   readonly value: string
   /** Peers in this partition, in their sorted order, and whether each was picked. */
   readonly peers: string[]
+  /** The sum of its metrics' weights. */
+  weight: number
+  /** Its weight, or the sum of its sub-partitions' aggregated weights (1.x's tie-break). */
+  aggregatedWeight: number
   next: number
   sub: Partitioned | null
 }
@@ -34,9 +38,18 @@ function partitionValues(sorted: readonly Metric[]): Partition[] {
     const shared = metric.partitionable ? byValue.get(metric.value) : undefined
     if (shared !== undefined) {
       shared.peers.push(metric.peer)
+      shared.weight += metric.weight
+      shared.aggregatedWeight += metric.weight
       continue
     }
-    const partition: Partition = { value: metric.value, peers: [metric.peer], next: 0, sub: null }
+    const partition: Partition = {
+      value: metric.value,
+      peers: [metric.peer],
+      weight: metric.weight,
+      aggregatedWeight: metric.weight,
+      next: 0,
+      sub: null,
+    }
     partitions.push(partition)
     if (metric.partitionable) byValue.set(metric.value, partition)
   }
@@ -50,18 +63,31 @@ function partitionMetrics(set: MetricsSet, by: readonly string[]): Partitioned {
     index: 0,
     exhausted: false,
   }
-  if (rest.length === 0) return partitioned
-  for (const partition of partitioned.partitions) {
-    const members = new Set(partition.peers)
-    const filtered = new Map<string, Metric[]>()
-    for (const name of rest) {
-      filtered.set(
-        name,
-        (set.get(name) ?? []).filter((metric) => members.has(metric.peer)),
+  if (rest.length > 0) {
+    for (const partition of partitioned.partitions) {
+      const members = new Set(partition.peers)
+      const filtered = new Map<string, Metric[]>()
+      for (const name of rest) {
+        filtered.set(
+          name,
+          (set.get(name) ?? []).filter((metric) => members.has(metric.peer)),
+        )
+      }
+      partition.sub = partitionMetrics(filtered, rest)
+      partition.aggregatedWeight = partition.sub.partitions.reduce(
+        (sum, sub) => sum + sub.aggregatedWeight,
+        0,
       )
     }
-    partition.sub = partitionMetrics(filtered, rest)
   }
+  // 1.x's order: heavier first; equal weights (every tag weighs 0) by the aggregated weight of
+  // what they hold (the group with more free space first), then by value.
+  partitioned.partitions.sort(
+    (a, b) =>
+      b.weight - a.weight ||
+      b.aggregatedWeight - a.aggregatedWeight ||
+      (a.value < b.value ? -1 : a.value > b.value ? 1 : 0),
+  )
   return partitioned
 }
 

@@ -124,11 +124,15 @@ export class Monitor extends EventTarget {
     for (const metric of metrics) this.receive(metric)
     const members = await this.#components.peers(options)
     this.#forgetNonMembers(members)
+    // A peer that does not answer must not delay the next ping to the others (they would take
+    // this peer for dead): each send gets at most one ping interval.
+    const bound = AbortSignal.timeout(this.pingInterval)
+    const signal = options?.signal === undefined ? bound : AbortSignal.any([options.signal, bound])
     await Promise.all(
       members
         .filter((peer) => peer !== this.#components.peerId)
         .map((peer) =>
-          this.#components.transport.send(peer, metrics, options).catch((error: unknown) => {
+          this.#components.transport.send(peer, metrics, { signal }).catch((error: unknown) => {
             this.#logger.debug('could not send metrics', { peer, error: String(error) })
           }),
         ),

@@ -89,6 +89,30 @@ describe('balanced allocation', () => {
     expect([...allocations].sort()).toEqual(['c', 'd'])
   })
 
+  it('tries the tag group with more free space first, as 1.x orders equal partitions', async () => {
+    // "us" holds 70 free against "eu"'s 40, whatever the peer IDs: with max 1 it wins, and the
+    // next choice is the other group.
+    const monitor = await monitorWith(clock(), {
+      a: { free: 30, group: 'eu' },
+      b: { free: 10, group: 'eu' },
+      y: { free: 35, group: 'us' },
+      z: { free: 35, group: 'us' },
+    })
+    const allocator = new BalancedAllocator({ allocateBy: ['tag:group', 'freespace'] })
+    const one = allocate(monitor, allocator, {
+      current: [],
+      replicationFactorMin: 1,
+      replicationFactorMax: 1,
+    })
+    expect(one).toEqual(['y'])
+    const two = allocate(monitor, allocator, {
+      current: [],
+      replicationFactorMin: 2,
+      replicationFactorMax: 2,
+    })
+    expect(two).toEqual(['y', 'a'])
+  })
+
   it('puts user allocations first and keeps current allocations on a re-pin', async () => {
     const monitor = await monitorWith(clock(), {
       a: { free: 10 },

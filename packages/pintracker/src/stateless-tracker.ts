@@ -422,8 +422,24 @@ export class StatelessTracker {
         for await (const _ of this.recoverAll({ signal: this.#stopping.signal })) {
           // Each retried CID is already queued; the stream only paces the walk.
         }
+        await this.#unpinReallocated(this.#stopping.signal)
       }).finally(() => this.#scheduleRecover(this.#pinRecoverInterval))
     }, delay)
+  }
+
+  /**
+   * Unpins what the IPFS node still pins although the pinset now allocates it elsewhere: a pin
+   * re-allocated while this peer was down is applied before the tracker follows consensus, so
+   * no `pin:add` reaches it (issue 16: a peer that comes back must not pin beyond max).
+   */
+  async #unpinReallocated(signal: AbortSignal): Promise<void> {
+    const state = this.#consensus.state()
+    for await (const entry of this.#connector.pinLs({ type: 'recursive', signal })) {
+      const pin = state.get(entry.cid.toString())
+      if (pin === undefined || pin.type === 'meta-pin' || isAllocatedTo(pin, this.peerId)) continue
+      if (this.#operations.has(operationKey(pin.cid))) continue
+      this.#tryEnqueue(operationKey(pin.cid), 'remote', pin.timestamp)
+    }
   }
 
   #scheduleSync(delay: number): void {

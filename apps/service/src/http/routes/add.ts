@@ -196,7 +196,9 @@ export const addRoutes: FastifyPluginAsync<{ context: ApiContext }> = async (app
           }
         }
         if (!noPin) {
-          const pin = await context.consensus.logPin(pinInput(root))
+          // Through the cluster when there is one, so that the pin is allocated.
+          const pin = await (context.cluster?.pin(pinInput(root)) ??
+            context.consensus.logPin(pinInput(root)))
           context.logger.info({ cid: pin.cid.toString(), name: pin.name }, 'added and pinned')
         }
         if (!streamChannels) {
