@@ -34,5 +34,11 @@ export {
   MONITOR_PROTOCOL,
 } from './monitor-protocol.ts'
 export { phi } from './phi.ts'
+export type {
+  ReallocateComponents,
+  ReallocateOptions,
+  ReallocateResult,
+} from './reallocate.ts'
+export { reallocatePeer } from './reallocate.ts'
 export type { Reallocation } from './repin.ts'
 export { planReallocations } from './repin.ts'

@@ -14,6 +14,11 @@ export interface MonitorComponents {
   /** The cluster's members (consensus.peers). */
   peers(options?: AbortOptions): Promise<string[]>
   readonly transport: MetricsTransport
+  /**
+   * The value of this peer's `ping` (1.x: `{"peer_name","ipfs_id","ipfs_addresses"}` as JSON, so
+   * that the others know its name and IPFS node); '' when unset or when it fails.
+   */
+  pingValue?(options?: AbortOptions): Promise<string>
   readonly clock?: Clock
   readonly logger?: Logger
 }
@@ -86,12 +91,32 @@ export class Monitor extends EventTarget {
     if (!this.#running) return
     this.#publishTimer = this.#clock.setTimeout(() => {
       this.#publishTimer = null
+      let next = this.pingInterval
       void this.publish()
+        .then((metrics) => {
+          next = this.#nextPublication(metrics)
+        })
         .catch((error: unknown) =>
           this.#logger.warn('could not publish metrics', { error: String(error) }),
         )
-        .finally(() => this.#schedulePublish(this.pingInterval))
+        .finally(() => this.#schedulePublish(next))
     }, delay)
+  }
+
+  /**
+   * Every ping interval, or sooner when an informer's metrics live shorter: 1.x sends each
+   * informer's metrics every TTL/2, so that a valid one is always there (numpin's 10s TTL is
+   * shorter than the 15s ping interval).
+   */
+  #nextPublication(metrics: readonly Metric[]): number {
+    const now = this.#clock.now()
+    let next = this.pingInterval
+    for (const metric of metrics) {
+      if (metric.name === PING_METRIC) continue
+      const ttl = metric.expire - now
+      if (ttl > 0) next = Math.min(next, Math.max(100, Math.floor(ttl / 2)))
+    }
+    return next
   }
 
   #scheduleCheck(): void {
@@ -105,12 +130,19 @@ export class Monitor extends EventTarget {
 
   /** Measures this peer's metrics and sends them, with a ping, to every other member. */
   async publish(options?: AbortOptions): Promise<Metric[]> {
+    let pingValue = ''
+    try {
+      pingValue = (await this.#components.pingValue?.(options)) ?? ''
+    } catch (error) {
+      options?.signal?.throwIfAborted()
+      this.#logger.debug('could not compute the ping value', { error: String(error) })
+    }
     const now = this.#clock.now()
     const metrics: Metric[] = [
       {
         name: PING_METRIC,
         peer: this.#components.peerId,
-        value: '',
+        value: pingValue,
         expire: now + 2 * this.pingInterval,
         valid: true,
         weight: 0,

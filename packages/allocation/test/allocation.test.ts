@@ -2,7 +2,7 @@ import { ManualClock } from '@pinraft/raft-core'
 import { describe, expect, it } from 'vitest'
 import { allocate } from '../src/allocate.ts'
 import { BalancedAllocator } from '../src/balanced-allocator.ts'
-import { createDiskInformer, createTagsInformer } from '../src/informers.ts'
+import { createDiskInformer, createNumpinInformer, createTagsInformer } from '../src/informers.ts'
 import { metricToJson } from '../src/metric.ts'
 import { type MetricsTransport, Monitor } from '../src/monitor.ts'
 
@@ -237,6 +237,72 @@ describe('monitor', () => {
     await monitor.publish()
     expect(sent.sort()).toEqual(['x:ping,tag:group', 'y:ping,tag:group'])
     expect(monitor.metricNames()).toEqual(['ping', 'tag:group'])
+  })
+
+  it('publishes every TTL/2 when an informer’s metric lives shorter than two ping intervals', async () => {
+    const time = clock()
+    let publications = 0
+    const monitor = new Monitor(
+      {
+        peerId: 'self',
+        informers: [
+          createNumpinInformer({
+            peer: 'self',
+            clock: time,
+            metricTtl: 10_000,
+            countPins: async () => 3,
+          }),
+        ],
+        peers: async () => ['self', 'other'],
+        transport: {
+          send: async () => {
+            publications++
+          },
+        },
+        clock: time,
+      },
+      { pingInterval: 15_000, checkInterval: 15_000 },
+    )
+    monitor.start()
+    try {
+      for (let step = 0; step < 30; step++) await time.advance(1000)
+      // At 0 s, then every 5 s (10 s TTL / 2), not every 15 s: 0, 5, 10, …, 30.
+      expect(publications).toBe(7)
+      expect(monitor.latestMetrics('numpin')).toHaveLength(1)
+    } finally {
+      monitor.stop()
+    }
+  })
+
+  it('carries its ping value, and forgets a peer that left the members', async () => {
+    const time = clock()
+    let members = ['self', 'gone']
+    const monitor = new Monitor({
+      peerId: 'self',
+      informers: [],
+      peers: async () => members,
+      transport: { send: async () => {} },
+      pingValue: async () => '{"peer_name":"self"}',
+      clock: time,
+    })
+    monitor.receive({
+      name: 'ping',
+      peer: 'gone',
+      value: '',
+      expire: time.now() + 60_000,
+      valid: true,
+      weight: 0,
+      partitionable: false,
+      receivedAt: 0,
+    })
+    await monitor.publish()
+    expect(monitor.latestMetrics('ping').map((metric) => [metric.peer, metric.value])).toEqual([
+      ['gone', ''],
+      ['self', '{"peer_name":"self"}'],
+    ])
+    members = ['self']
+    await monitor.publish()
+    expect(monitor.latestMetrics('ping').map((metric) => metric.peer)).toEqual(['self'])
   })
 
   it('writes 1.x’s Metric JSON', () => {

@@ -5,6 +5,8 @@ import {
   type Metric,
   type Monitor,
   PING_METRIC,
+  type ReallocateResult,
+  reallocatePeer,
 } from '@pinraft/allocation'
 import type { AbortOptions, Consensus } from '@pinraft/consensus'
 import type { IpfsConnector } from '@pinraft/ipfs-connector'
@@ -28,7 +30,6 @@ import type {
   ConnectGraph,
 } from './health.ts'
 import { checkPinAgainst, checkReplicationFactors } from './pin-setup.ts'
-import { type ReallocateResult, reallocatePeer } from './repinning.ts'
 import {
   CLUSTER_PROTOCOL,
   type ClusterHost,
@@ -282,11 +283,11 @@ export class Cluster implements ClusterHealth {
       const to = parseCid(input.cid)
       if (!from.equals(to)) return this.#pinUpdate(from, to, input, signal)
     }
-    return this.#pin(input, [], signal)
+    return this.#pin(input, signal)
   }
 
   /** 1.x's Cluster.pin: setupPin, then allocate unless allocations were given. */
-  async #pin(input: PinInput, blacklist: readonly string[], signal: AbortSignal): Promise<Pin> {
+  async #pin(input: PinInput, signal: AbortSignal): Promise<Pin> {
     const min = input.replicationFactorMin ?? 0
     const max = input.replicationFactorMax ?? 0
     const replicationFactorMin = min === 0 ? this.#replicationFactorMin : min
@@ -308,21 +309,19 @@ export class Cluster implements ClusterHealth {
     if (pin.type === 'meta-pin' || pin.allocations.length > 0 || everywhere) {
       return this.#consensus.logPin(pin, { signal })
     }
-    const allocations = this.#allocate(pin, existing, blacklist)
-    if (allocations.length === 0)
-      this.#logger.info('pinning everywhere', { cid: pin.cid.toString() })
-    else this.#logger.info('pinning', { cid: pin.cid.toString(), allocations })
+    const allocations = this.#allocate(pin, existing)
+    // Debug only: a line per pin is noise under load.
+    this.#logger.debug('pinning', { cid: pin.cid.toString(), allocations })
     return this.#consensus.logPin({ ...pin, allocations }, { signal })
   }
 
   /** 1.x's Cluster.allocate; no allocator or monitor: no allocations (everywhere). */
-  #allocate(pin: Pin, existing: Pin | undefined, blacklist: readonly string[]): string[] {
+  #allocate(pin: Pin, existing: Pin | undefined): string[] {
     if (this.#monitor === undefined || this.#allocator === undefined) return []
     return allocate(this.#monitor, this.#allocator, {
       current: existing?.allocations ?? [],
       replicationFactorMin: pin.replicationFactorMin,
       replicationFactorMax: pin.replicationFactorMax,
-      blacklist,
       priority: pin.userAllocations,
     })
   }
@@ -349,7 +348,7 @@ export class Cluster implements ClusterHealth {
       expireAt:
         given.expireAt !== null && given.expireAt > now ? given.expireAt : existing.expireAt,
     }
-    this.#logger.info('pin update', {
+    this.#logger.debug('pin update', {
       from: from.toString(),
       to: to.toString(),
       allocations: existing.allocations,
@@ -420,7 +419,7 @@ export class Cluster implements ClusterHealth {
     }
     if (this.#repinning.has(peer)) return
     const run = (async () => {
-      if (!(await this.#isLeader())) {
+      if (!(await this.#isLeader(peer))) {
         this.#logger.debug('not the leader: the leader re-allocates the pins of a lost peer', {
           peer,
         })
@@ -439,15 +438,19 @@ export class Cluster implements ClusterHealth {
     }
   }
 
-  /** Whether this peer leads; while no leader is known, waits for one (bounded). */
-  async #isLeader(): Promise<boolean> {
+  /**
+   * Whether this peer leads. While no leader is known, or the leader known is the lost peer
+   * itself (the others have not elected a new one yet), waits for one (bounded): otherwise a
+   * dead leader's pins would be left to nobody.
+   */
+  async #isLeader(lost: string): Promise<boolean> {
     const status = this.#consensus.status
     if (status === undefined) return false
-    const deadline = this.#clock.now() + this.#leaderWaitTimeout
+    const deadline = Date.now() + this.#leaderWaitTimeout
     for (;;) {
       const leader = status.call(this.#consensus).leader
-      if (leader !== null) return leader === this.peerId
-      if (this.#stopped || this.#clock.now() >= deadline) return false
+      if (leader !== null && leader !== lost) return leader === this.peerId
+      if (this.#stopped || Date.now() >= deadline) return false
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
   }

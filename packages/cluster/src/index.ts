@@ -20,8 +20,6 @@ export type {
   ConnectGraph,
 } from './health.ts'
 export { checkReplicationFactors } from './pin-setup.ts'
-export type { ReallocateOptions, ReallocateResult } from './repinning.ts'
-export { reallocatePeer } from './repinning.ts'
 export type { ClusterHost, ClusterRpcHandlers, PeerLinks } from './rpc/cluster-protocol.ts'
 export {
   CLUSTER_PROTOCOL,

@@ -157,6 +157,23 @@ describe('Cluster.pin with allocation', () => {
     expect(again.name).toBe('renamed')
   })
 
+  it('stores origins and shard-size with the allocated pin', async () => {
+    const peers = await started(2)
+    const cid = await contentCid('with origins')
+    const origin = '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWFakeIpfsNodeOrigin'
+    const pin = await peers[0]!.cluster.pin({
+      cid,
+      replicationFactorMin: 1,
+      replicationFactorMax: 1,
+      origins: [origin],
+      shardSize: 1024 * 1024,
+    })
+    expect(pin.allocations).toHaveLength(1)
+    const stored = cluster!.group.pinset.get(cid)!
+    expect(stored.origins).toEqual([origin])
+    expect(stored.shardSize).toBe(1024 * 1024)
+  })
+
   it('pins everywhere with -1/-1 even when allocations are given', async () => {
     const peers = await started(2)
     const cid = await contentCid('everywhere')
@@ -278,6 +295,8 @@ describe('repinning on alerts', () => {
     })
     expect(names(peers, pin.allocations)).toEqual(['peer2', 'peer3'])
     const commitsBefore = peers.map((peer) => peer.consensus.logPins)
+    // peer2 leads: peer1, which checks first, must leave the work to it.
+    cluster.leader = peers[1]!.id
     // peer3 goes silent; its ping expires after 2 intervals and the detector fires.
     peers[2]!.silent = true
     for (let round = 0; round < 4; round++) {
@@ -294,11 +313,39 @@ describe('repinning on alerts', () => {
       async () => !cluster!.group.pinset.get(cid)!.allocations.includes(peers[2]!.id),
     )
     expect(names(peers, cluster!.group.pinset.get(cid)!.allocations)).toEqual(['peer1', 'peer2'])
-    // Both live peers raised the alert; only the leader (peer1) committed.
-    expect(peers[0]!.consensus.logPins - commitsBefore[0]!).toBe(1)
-    expect(peers[1]!.consensus.logPins - commitsBefore[1]!).toBe(0)
+    // Both live peers raised the alert; only the leader (peer2) committed.
+    expect((await peers[0]!.cluster.alerts())[0]?.metric.peer).toBe(peers[2]!.id)
     expect((await peers[1]!.cluster.alerts())[0]?.metric.peer).toBe(peers[2]!.id)
+    expect(peers[0]!.consensus.logPins - commitsBefore[0]!).toBe(0)
+    expect(peers[1]!.consensus.logPins - commitsBefore[1]!).toBe(1)
     await eventually(async () => peers[0]!.connector.isPinned(cid))
+  })
+
+  it('re-allocates a lost leader’s pins once the others have elected a new leader', async () => {
+    cluster = new AllocationCluster()
+    const peers = await cluster.start(3, { init: { leaderWaitTimeout: 5000 } })
+    await cluster.warmUp()
+    const cid = await content(peers[0]!, 'the leader dies')
+    const pin = await peers[0]!.cluster.pin({
+      cid,
+      replicationFactorMin: 2,
+      replicationFactorMax: 2,
+    })
+    expect(pin.allocations).toContain(peers[2]!.id)
+    // peer3 leads and dies; the survivors still believe it leads when their alerts fire.
+    cluster.leader = peers[2]!.id
+    peers[2]!.silent = true
+    for (let round = 0; round < 4; round++) {
+      await cluster.clock.advance(cluster.pingInterval)
+      await cluster.publishAll()
+      cluster.checkAll()
+    }
+    expect(cluster.group.pinset.get(cid)!.allocations).toContain(peers[2]!.id)
+    cluster.leader = peers[0]!.id
+    await eventually(
+      async () => !cluster!.group.pinset.get(cid)!.allocations.includes(peers[2]!.id),
+    )
+    expect(names(peers, cluster.group.pinset.get(cid)!.allocations)).toEqual(['peer1', 'peer2'])
   })
 
   it('re-allocates nothing when cluster.disable_repinning is set', async () => {

@@ -69,6 +69,51 @@ export interface Pinning {
   stop(): Promise<void>
 }
 
+/** Addresses other networks can reach (1.x's publicIPFSAddresses): no loopback or private IP. */
+function isPublicAddress(address: string): boolean {
+  const ip4 = /^\/ip4\/(\d+)\.(\d+)\./.exec(address)
+  if (ip4 !== null) {
+    const [a, b] = [Number(ip4[1]), Number(ip4[2])]
+    return !(
+      a === 10 ||
+      a === 127 ||
+      a === 0 ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b <= 127)
+    )
+  }
+  const ip6 = /^\/ip6\/([^/]+)/.exec(address)
+  if (ip6 !== null) {
+    const host = ip6[1]!.toLowerCase()
+    return !(host === '::1' || host === '::' || /^f[cd]|^fe[89ab]/.test(host))
+  }
+  return /^\/dns(4|6|addr)?\//.test(address)
+}
+
+/**
+ * 1.x's ping value: this peer's name and IPFS node, so that the other peers can name it (and
+ * reach its node) even while it does not answer. The last good value is kept while IPFS is down.
+ */
+function pingValueOf(init: PinningInit): (options?: { signal?: AbortSignal }) => Promise<string> {
+  let last = ''
+  return async (options) => {
+    try {
+      const id = await init.connector.id(options)
+      const addresses = id.addresses.filter(isPublicAddress)
+      last = JSON.stringify({
+        ...(init.peername === '' ? {} : { peer_name: init.peername }),
+        ...(id.id === '' ? {} : { ipfs_id: id.id }),
+        ...(addresses.length === 0 ? {} : { ipfs_addresses: addresses }),
+      })
+    } catch {
+      options?.signal?.throwIfAborted()
+    }
+    return last
+  }
+}
+
 /** 1.x's informers (disk, numpin, pinqueue, tags) over this peer's IPFS node and tracker. */
 function createInformers(
   init: PinningInit,
@@ -144,6 +189,7 @@ export async function startPinning(init: PinningInit): Promise<Pinning> {
           informers: createInformers(init, allocation.configuration, tracker),
           peers: (options) => init.consensus.peers(options),
           transport: createLibp2pMetricsTransport(init.libp2p, { timeout: init.peerTimeout }),
+          pingValue: pingValueOf(init),
           logger: monitorLogger,
         },
         {

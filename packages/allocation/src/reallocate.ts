@@ -1,7 +1,9 @@
-import { type BalancedAllocator, type MetricSource, planReallocations } from '@pinraft/allocation'
 import type { AbortOptions, Consensus } from '@pinraft/consensus'
 import type { Logger } from '@pinraft/raft-core'
 import type { Pin } from '@pinraft/state-pinset'
+import type { MetricSource } from './allocate.ts'
+import type { BalancedAllocator } from './balanced-allocator.ts'
+import { planReallocations } from './repin.ts'
 
 export interface ReallocateComponents {
   readonly consensus: Pick<Consensus, 'state' | 'logPin'>
