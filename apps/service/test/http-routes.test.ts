@@ -140,14 +140,18 @@ describe('POST /pins/{cid}', () => {
   })
 
   it.each([
-    ['replication-min=two', 'replication-min must be integer'],
-    ['replication-max=-5', 'replication-max must be >= -1'],
+    ['replication-min=two', 'parameter replication-min invalid'],
+    ['replication=1.5', 'parameter replication-min invalid'],
+    ['replication-max=3x', 'parameter replication-max invalid'],
+    ['shard-size=-1', 'parameter shard_size is invalid'],
     ['mode=sideways', 'mode must be equal to one of the allowed values'],
     ['expire-in=soon', 'expire-in cannot be parsed'],
     ['expire-in=10ms', 'expire-in duration too short'],
     ['expire-at=tomorrow', 'expire-at cannot be parsed'],
-    ['replication-min=3&replication-max=2', 'must not be larger than replication_factor_max'],
-    ['user-allocations=nobody', 'user_allocations'],
+    ['user-allocations=nobody', 'user-allocations: "nobody" is not a peer ID'],
+    ['pin-update=not-a-cid', 'error decoding update option parameter'],
+    ['origins=/ip4/1.2.3.4/tcp/nope', 'error decoding multiaddress'],
+    ['origins=/ip4/1.2.3.4/tcp/4001', 'multiaddress does not contain peer ID'],
   ])('refuses the malformed parameter %s with 400 naming it', async (query, message) => {
     const response = await fixture.app.inject({ method: 'POST', url: `/pins/${CID_V0}?${query}` })
     expect(response.statusCode).toBe(400)

@@ -88,6 +88,10 @@ beforeAll(async () => {
       PINRAFT_CONSENSUS_RAFT_ELECTION_TIMEOUT: '300ms',
       PINRAFT_CONSENSUS_RAFT_LEADER_LEASE_TIMEOUT: '150ms',
       PINRAFT_CONSENSUS_RAFT_NETWORK_TIMEOUT: '3s',
+      // Metrics within a second of start, so that pins can be allocated soon.
+      PINRAFT_CLUSTER_MONITOR_PING_INTERVAL: '1s',
+      PINRAFT_MONITOR_PUBSUBMON_CHECK_INTERVAL: '1s',
+      PINRAFT_INFORMER_DISK_METRIC_TTL: '5s',
     }
     const init = await runPinraft(['--config', folder, 'init'], environment)
     expect(init.code, init.stderr).toBe(0)
@@ -201,10 +205,161 @@ describe('@nftstorage/ipfs-cluster against three pinraft peers', () => {
     expect(list.map((peer) => peer.id).sort()).toEqual(peers.map((p) => p.peerId).sort())
   })
 
+  it("reads the monitor's metric names, and each peer's metrics by name (1.x's route)", async () => {
+    const alpha = peers[0] as Peer
+    const names = await waitFor(
+      'the freespace and ping metrics of every peer',
+      async () => {
+        const list = await Cluster.metricNames(alpha.config)
+        return list.includes('freespace') && list.includes('ping') ? list : undefined
+      },
+      30_000,
+    )
+    expect(names).toEqual([...names].sort())
+    // The client (5.0.1) has no call for one metric's values: the route it would call.
+    const freespace = await waitFor(
+      'a freespace metric from every peer',
+      async () => {
+        const response = await fetch(new URL('monitor/metrics/freespace', alpha.config.url))
+        const list = (await response.json()) as { peer: string; valid: boolean }[]
+        return list.length === 3 ? list : undefined
+      },
+      30_000,
+    )
+    expect(freespace.map((metric) => metric.peer).sort()).toEqual(
+      peers.map((peer) => peer.peerId).sort(),
+    )
+    expect(freespace.every((metric) => metric.valid)).toBe(true)
+  }, 60_000)
+
+  it('draws the cluster with `pinraft health graph`: three peers, each with its IPFS node', async () => {
+    const beta = peers[1] as Peer
+    const graph = (await (await fetch(new URL('health/graph', beta.config.url))).json()) as {
+      cluster_id: string
+      cluster_links: Record<string, string[]>
+      cluster_to_ipfs: Record<string, string>
+      id_to_peername: Record<string, string>
+    }
+    expect(graph.cluster_id).toBe(beta.peerId)
+    const ids = peers.map((peer) => peer.peerId).sort()
+    expect(Object.keys(graph.cluster_links).sort()).toEqual(ids)
+    for (const peer of peers) {
+      // Every peer is connected to the two others.
+      expect([...graph.cluster_links[peer.peerId]!].sort()).toEqual(
+        ids.filter((id) => id !== peer.peerId),
+      )
+      expect(graph.id_to_peername[peer.peerId]).toBe(peer.name)
+    }
+    expect(Object.keys(graph.cluster_to_ipfs).sort()).toEqual(ids)
+    const drawn = await runPinraft(
+      ['health', 'graph', '--host', beta.config.url.toString()],
+      beta.environment,
+    )
+    expect(drawn.code, drawn.stderr).toBe(0)
+    expect(drawn.stdout).toMatch(/^digraph cluster \{\n/)
+    // This peer with a double border, the two others; their three IPFS nodes; six cluster links.
+    expect(drawn.stdout.match(/^[CT]\d+ \[/gm)).toHaveLength(3)
+    expect(drawn.stdout).toMatch(/peripheries="2"/)
+    expect(drawn.stdout.match(/^I\d+ \[.*color="turquoise3"/gm)).toHaveLength(3)
+    expect(drawn.stdout.match(/^[CT]\d+ -> [CT]\d+$/gm)).toHaveLength(6)
+    expect(drawn.stdout.match(/^[CT]\d+ -> I\d+$/gm)).toHaveLength(3)
+    const metrics = await runPinraft(
+      ['health', 'metrics', 'freespace', '--host', beta.config.url.toString()],
+      beta.environment,
+    )
+    expect(metrics.code, metrics.stderr).toBe(0)
+    const lines = metrics.stdout.trimEnd().split('\n')
+    expect(lines).toHaveLength(3)
+    for (const line of lines)
+      expect(line).toMatch(/^12D3KooW\w+ \| freespace: [\d.]+ [kMGTPE]?B \| Expires in: /)
+  }, 60_000)
+
+  it('pins with replication factors and user allocations: placed on that many peers, those first', async () => {
+    expect(added).not.toBe('')
+    const [alpha, , gamma] = peers as [Peer, Peer, Peer]
+    const pin = await Cluster.pin(alpha.config, added, {
+      name: 'two copies',
+      replicationFactorMin: 1,
+      replicationFactorMax: 2,
+      userAllocations: [gamma.peerId],
+    })
+    expect(pin.replicationFactorMin).toBe(1)
+    expect(pin.replicationFactorMax).toBe(2)
+    expect(pin.userAllocations).toEqual([gamma.peerId])
+    expect(pin.allocations).toHaveLength(2)
+    expect(pin.allocations).toContain(gamma.peerId)
+    const allocation = await Cluster.allocation(alpha.config, added)
+    expect([...allocation.allocations].sort()).toEqual([...pin.allocations].sort())
+    // The two allocated peers keep it pinned; the third lets it go and reports it remote.
+    const status = await waitFor(
+      `${added} pinned on its two allocations, remote on the third`,
+      async () => {
+        const answer = await Cluster.status(alpha.config, added)
+        const entries = Object.entries(answer.peerMap ?? {})
+        const pinned = entries.filter(([, entry]) => entry.status === 'pinned').map(([id]) => id)
+        const remote = entries.filter(([, entry]) => entry.status === 'remote')
+        return pinned.length === 2 && remote.length === 1 ? pinned : undefined
+      },
+      60_000,
+    )
+    expect(status.sort()).toEqual([...pin.allocations].sort())
+  }, 90_000)
+
+  it("refuses more copies than there are peers with 1.x's error, and commits nothing", async () => {
+    const alpha = peers[0] as Peer
+    const before = await Cluster.allocation(alpha.config, added)
+    const failure = await Cluster.pin(alpha.config, added, {
+      replicationFactorMin: 5,
+      replicationFactorMax: 5,
+    }).catch((error: Error & { response?: Response }) => error)
+    expect(failure).toBeInstanceOf(Error)
+    const response = (failure as Error & { response: Response }).response
+    expect(response.status).toBe(500)
+    // As 1.x counts them: beyond the two current allocations, 3 more needed, 1 peer left.
+    expect(((await response.json()) as { message: string }).message).toBe(
+      'not enough peers to allocate CID. Needed at least: 3. Wanted at most: 3. Available candidates: 1. See logs for more info.',
+    )
+    const after = await Cluster.allocation(alpha.config, added)
+    expect(after.replicationFactorMax).toBe(before.replicationFactorMax)
+    expect([...after.allocations].sort()).toEqual([...before.allocations].sort())
+  }, 30_000)
+
   it('unpins, and every peer reports it unpinned', async () => {
     expect(added).not.toBe('')
     const gamma = peers[2] as Peer
     await Cluster.unpin(gamma.config, added)
     await statusEverywhere(peers[0] as Peer, added, 'unpinned')
   }, 90_000)
+
+  it('raises a ping alert for a peer that died, which `pinraft health alerts` prints', async () => {
+    const [alpha, , gamma] = peers as [Peer, Peer, Peer]
+    gamma.daemon!.child.kill('SIGKILL')
+    await gamma.daemon!.exited
+    gamma.daemon = undefined
+    // Its ping is valid for 2 × monitor_ping_interval (2s), then checked every second.
+    const alerts = await waitFor(
+      'a ping alert for the dead peer',
+      async () => {
+        const response = await fetch(new URL('health/alerts', alpha.config.url))
+        const list = (await response.json()) as { name: string; peer: string }[]
+        return list.some((alert) => alert.name === 'ping' && alert.peer === gamma.peerId)
+          ? list
+          : undefined
+      },
+      30_000,
+    )
+    expect(alerts[0]).toHaveProperty('triggered_at')
+    const printed = await runPinraft(
+      ['health', 'alerts', '--host', alpha.config.url.toString()],
+      alpha.environment,
+    )
+    expect(printed.code, printed.stderr).toBe(0)
+    expect(printed.stdout).toMatch(
+      // go-humanize says `now` within a second.
+      new RegExp(
+        `^${gamma.peerId}: ping\\. Expired at: (.+ ago|now)\\. Triggered at: (.+ ago|now)\\n`,
+        'm',
+      ),
+    )
+  }, 60_000)
 })

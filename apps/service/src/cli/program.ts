@@ -4,6 +4,7 @@ import { registerAddCommand } from './add.ts'
 import { addClientOptions } from './client-options.ts'
 import { registerDaemonCommand } from './daemon.ts'
 import { expectedErrors } from './expected-errors.ts'
+import { registerHealthCommands } from './health.ts'
 import { registerIdCommand } from './id.ts'
 import { registerInitCommand } from './init.ts'
 import type { CliIo } from './io.ts'
@@ -66,6 +67,7 @@ Environment:
   program.addCommand(recoverCommand(io))
   registerAddCommand(program, io)
   registerIpfsCommands(program, io)
+  registerHealthCommands(program, io)
   registerVersionCommand(program, io)
   return program
 }

@@ -1,5 +1,12 @@
 import { ApiResponseError, ApiUnreachableError } from '../errors.ts'
 import type { IdJson } from '../http/id-json.ts'
+import type {
+  AlertJson,
+  BandwidthByProtocolJson,
+  ConnectGraphJson,
+  MetricJson,
+} from './health-json.ts'
+import { pinQueryString } from './pin-query.ts'
 
 /** A pin as the API returns it (IPFS Cluster's JSON). */
 export interface PinJson {
@@ -26,6 +33,10 @@ export interface PinOptions {
   metadata?: Record<string, string>
   /** A Go duration (`"24h"`). */
   expireIn?: string
+  /** Peer IDs to allocate the pin to first (`user-allocations`). */
+  userAllocations?: readonly string[]
+  /** `pin-update`: the CID of the existing pin whose options the new pin takes. */
+  pinUpdate?: string
 }
 
 export interface ApiClientInit {
@@ -157,18 +168,7 @@ export class ApiClient {
   }
 
   pin(cid: string, options: PinOptions = {}): Promise<PinJson> {
-    const query = new URLSearchParams()
-    if (options.name !== undefined) query.set('name', options.name)
-    if (options.mode !== undefined) query.set('mode', options.mode)
-    if (options.replicationMin !== undefined)
-      query.set('replication-min', String(options.replicationMin))
-    if (options.replicationMax !== undefined)
-      query.set('replication-max', String(options.replicationMax))
-    if (options.expireIn !== undefined) query.set('expire-in', options.expireIn)
-    for (const [key, value] of Object.entries(options.metadata ?? {}))
-      query.set(`meta-${key}`, value)
-    const suffix = query.size === 0 ? '' : `?${query.toString()}`
-    return this.#json('POST', `/pins/${encodeURIComponent(cid)}${suffix}`)
+    return this.#json('POST', `/pins/${encodeURIComponent(cid)}${pinQueryString(options)}`)
   }
 
   unpin(cid: string): Promise<PinJson> {
@@ -208,5 +208,30 @@ export class ApiClient {
 
   async metrics(): Promise<string> {
     return (await this.#request('GET', '/metrics')).text()
+  }
+
+  /** `GET /monitor/metrics`: the metric names the peer's monitor knows. */
+  metricNames(): Promise<string[]> {
+    return this.#json('GET', '/monitor/metrics')
+  }
+
+  /** `GET /monitor/metrics/{name}`: the latest valid metric of `name` from every peer. */
+  latestMetrics(name: string): Promise<MetricJson[]> {
+    return this.#json('GET', `/monitor/metrics/${encodeURIComponent(name)}`)
+  }
+
+  /** `GET /health/alerts`: the expired metrics the peer saw lately, newest first. */
+  alerts(): Promise<AlertJson[]> {
+    return this.#json('GET', '/health/alerts')
+  }
+
+  /** `GET /health/graph`: who is connected to whom, cluster peers and IPFS nodes. */
+  connectGraph(): Promise<ConnectGraphJson> {
+    return this.#json('GET', '/health/graph')
+  }
+
+  /** `GET /health/bandwidth`: the peer's libp2p traffic per protocol. */
+  bandwidthByProtocol(): Promise<BandwidthByProtocolJson> {
+    return this.#json('GET', '/health/bandwidth')
   }
 }

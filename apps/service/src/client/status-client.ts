@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https'
 import { createInterface } from 'node:readline'
 import { ApiResponseError, ApiUnreachableError, UsageError } from '../errors.ts'
 import type { PinJson, PinOptions } from './api-client.ts'
+import { pinQueryString } from './pin-query.ts'
 
 /** One peer's entry of a GlobalPinInfo, as the API writes it (1.x's PinInfoShort). */
 export interface PinInfoShortJson {
@@ -187,7 +188,7 @@ export class StatusClient {
 
   /** `pin add /ipfs/<cid>/path`: the peer resolves the path, then pins the CID it names. */
   async pinPath(path: string, options: PinOptions = {}): Promise<PinJson> {
-    return this.#pin('POST', `${pathRoute(path)}${pinQuery(options)}`)
+    return this.#pin('POST', `${pathRoute(path)}${pinQueryString(options)}`)
   }
 
   /** `pin rm /ipfs/<cid>/path`. */
@@ -214,19 +215,6 @@ function pathRoute(path: string): string {
     .split('/')
     .map((segment) => encodeURIComponent(segment))
     .join('/')}`
-}
-
-function pinQuery(options: PinOptions): string {
-  const query = new URLSearchParams()
-  if (options.name !== undefined) query.set('name', options.name)
-  if (options.mode !== undefined) query.set('mode', options.mode)
-  if (options.replicationMin !== undefined)
-    query.set('replication-min', String(options.replicationMin))
-  if (options.replicationMax !== undefined)
-    query.set('replication-max', String(options.replicationMax))
-  if (options.expireIn !== undefined) query.set('expire-in', options.expireIn)
-  for (const [key, value] of Object.entries(options.metadata ?? {})) query.set(`meta-${key}`, value)
-  return query.size === 0 ? '' : `?${query.toString()}`
 }
 
 function local(options: LocalOption): string {

@@ -268,6 +268,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger: logger.child({ component: 'http' }),
       ipfs: ipfs.context,
       cluster: pinning.cluster,
+      health: pinning.cluster,
     }
 
     await handleServiceProtocol(

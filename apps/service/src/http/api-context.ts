@@ -1,10 +1,23 @@
-import type { Cluster } from '@pinraft/cluster'
+import type { ClusterHealth, ClusterPinOptions } from '@pinraft/cluster'
 import type { AbortOptions, Consensus } from '@pinraft/consensus'
+import type { Pin, PinInput } from '@pinraft/state-pinset'
 import type { Logger } from '../logging/logger.ts'
 import type { CorsOptions } from './cors.ts'
 import type { IdJson } from './id-json.ts'
 import type { IpfsApiContext } from './ipfs-context.ts'
 import type { StatusCluster } from './routes/pin-status.ts'
+
+/**
+ * What `POST /pins…` and `DELETE /peers/{id}` need from the Cluster component: 1.x's Cluster.Pin
+ * (allocates, honours `pin-update`) and Cluster.PeerRemove (moves the peer's pins first).
+ */
+export interface PinningCluster {
+  pin(input: PinInput, options?: ClusterPinOptions): Promise<Pin>
+  peerRemove(peer: string, options?: AbortOptions): Promise<void>
+}
+
+/** The Cluster component as the API uses it. */
+export type ApiCluster = StatusCluster & PinningCluster
 
 /**
  * What the HTTP API needs from the running peer. The daemon builds it from libp2p and
@@ -31,10 +44,16 @@ export interface ApiContext {
   /** This peer's IPFS node, for `/add`, `/ipfs/gc` and `/id`'s `ipfs` (absent in route tests). */
   readonly ipfs?: IpfsApiContext
   /**
-   * The cluster component (pin tracker status and recover across peers), for `GET /pins…`,
-   * `POST /pins/…/recover` and pins by path; absent in route tests that do not need it.
+   * The cluster component (pin tracker status and recover across peers, allocation), for
+   * `GET /pins…`, `POST /pins/…/recover`, `POST /pins…` and `DELETE /peers/{id}`; absent in route
+   * tests that do not need it (pins then go straight to consensus, unallocated).
    */
-  readonly cluster?: StatusCluster & Pick<Cluster, 'pin' | 'peerRemove'>
+  readonly cluster?: ApiCluster
+  /**
+   * The monitor and health views (`GET /monitor/metrics…`, `GET /health/{alerts,graph,bandwidth}`);
+   * those routes exist only when it is given. The daemon passes its Cluster.
+   */
+  readonly health?: ClusterHealth
 }
 
 /** The options of the API that come from `api.restapi`. */

@@ -17,10 +17,13 @@ import type { ApiContext, ApiOptions } from './api-context.ts'
 import { handleError } from './error-handler.ts'
 import { type IdJson, idJson } from './id-json.ts'
 import { createPeerMetrics, type PeerMetrics } from './metrics.ts'
-import { type PinQuery, pinInputFromQuery, pinQuerySchema } from './pin-request.ts'
+import { type PinQuery, parsePinRequest, pinQuerySchema } from './pin-request.ts'
 import { notReadyReason } from './readiness.ts'
+import { replySignal } from './reply-signal.ts'
 import { addRoutes } from './routes/add.ts'
+import { healthRoutes } from './routes/health.ts'
 import { ipfsGcRoutes } from './routes/ipfs-gc.ts'
+import { monitorRoutes } from './routes/monitor.ts'
 import { pinStatusRoutes } from './routes/pin-status.ts'
 
 const errorSchema = {
@@ -183,6 +186,10 @@ export const apiRoutes: FastifyPluginAsync<{
       now: context.now,
     })
   }
+  if (context.health !== undefined) {
+    await app.register(monitorRoutes, { health: context.health })
+    await app.register(healthRoutes, { health: context.health })
+  }
 
   app.get('/id', { schema: { response: { '4xx': errorSchema, '5xx': errorSchema } } }, async () =>
     localId(context),
@@ -257,8 +264,9 @@ export const apiRoutes: FastifyPluginAsync<{
     async (request, reply) => {
       // As IPFS Cluster: removing a peer that is not a member succeeds (there is nothing to do).
       const peer = parsePeerParameter(request.params.peer)
-      // The cluster re-allocates the peer's pins first (1.x's PeerRemove).
-      if (context.cluster !== undefined) await context.cluster.peerRemove(peer)
+      // 1.x's PeerRemove: the cluster moves the peer's pins to other peers before removing it.
+      if (context.cluster !== undefined)
+        await context.cluster.peerRemove(peer, { signal: replySignal(reply) })
       else await consensus.rmPeer(peer)
       return reply.code(204).send()
     },
@@ -323,19 +331,23 @@ export const apiRoutes: FastifyPluginAsync<{
     { schema: { params: cidParams, querystring: pinQuerySchema } },
     async (request, reply) => {
       const cid = parseCidParameter(request.params.cid)
-      const input = pinInputFromQuery(cid, request.query, {
+      const { input, pinUpdate } = parsePinRequest(cid, request.query, {
         replicationFactorMin: context.replicationFactorMin,
         replicationFactorMax: context.replicationFactorMax,
         now: context.now(),
       })
-      // The cluster allocates the pin (and applies pin-update) before committing it.
-      const pinUpdate = request.query['pin-update']
+      const { cluster } = context
+      // With the cluster, 1.x's Cluster.Pin: allocations chosen here, `pin-update` honoured.
+      // Without it (route tests), the pin goes to consensus as given.
+      if (cluster === undefined && pinUpdate !== undefined)
+        throw new InvalidParameterError(
+          'pin-update needs the cluster component, which this API was started without',
+        )
+      const signal = replySignal(reply)
       const pin = await metrics.timeCommit('pin', () =>
-        context.cluster !== undefined
-          ? context.cluster.pin(input, {
-              ...(typeof pinUpdate === 'string' && pinUpdate !== '' ? { pinUpdate } : {}),
-            })
-          : consensus.logPin(input),
+        cluster === undefined
+          ? consensus.logPin(input)
+          : cluster.pin(input, pinUpdate === undefined ? { signal } : { signal, pinUpdate }),
       )
       // Debug only: a line per pin is noise under load. (`pinName`: pino's `name` is the logger's.)
       context.logger.debug({ cid: pin.cid.toString(), pinName: pin.name }, 'pinned')
@@ -461,7 +473,7 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     }
     void reply.code(404).send({
       code: 404,
-      message: `no route for ${request.method} ${path}; the routes are GET /id, /version, /peers, /allocations, /allocations/{cid}, /health, /health/ready, /metrics, /pins, /pins/{cid}, POST and DELETE /pins/{cid}, POST /pins/{cid}/recover, POST /pins/recover, POST and DELETE /pins/{ipfs,ipns,ipld}/{path}, DELETE /peers/{peer}, POST /add, POST /ipfs/gc`,
+      message: `no route for ${request.method} ${path}; the routes are GET /id, /version, /peers, /allocations, /allocations/{cid}, /health, /health/ready, /health/alerts, /health/graph, /health/bandwidth, /monitor/metrics, /monitor/metrics/{name}, /metrics, /pins, /pins/{cid}, POST and DELETE /pins/{cid}, POST /pins/{cid}/recover, POST /pins/recover, POST and DELETE /pins/{ipfs,ipns,ipld}/{path}, DELETE /peers/{peer}, POST /add, POST /ipfs/gc`,
     })
   })
   void app.register(apiRoutes, { context, api: options.api, metrics })

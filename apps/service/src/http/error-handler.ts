@@ -17,18 +17,21 @@ const clientErrors: Readonly<Record<string, number>> = {
   OperationRejectedError: 400,
   UnauthorizedError: 401,
   NotFoundError: 404,
-  LastPeerError: 409,
-  ReplicationFactorError: 400,
-  PinOptionsError: 400,
   // pin-update naming a CID outside the pinset (1.x: 404 "not found").
   PinNotFoundError: 404,
+  LastPeerError: 409,
 }
 
-/** 5xx errors whose message is written for the client (1.x sends them as they are). */
-const exposedServerErrors: Readonly<Record<string, number>> = {
-  // "not enough peers to allocate CID. Needed at least: …": a 500 with this message in 1.x.
-  AllocationError: 500,
-}
+/**
+ * What 1.x's Cluster.Pin refuses, answered as 1.x does (500, its message): bad replication
+ * factors, an expiry in the past or a repin 1.x refuses, and "not enough peers to allocate CID.
+ * Needed at least: …". The message says what to change, so it is passed on.
+ */
+const pinningErrors: ReadonlySet<string> = new Set([
+  'ReplicationFactorError',
+  'PinOptionsError',
+  'AllocationError',
+])
 
 /**
  * Server-side conditions a client can act on. Their messages are fixed here, never taken from the
@@ -78,8 +81,7 @@ export function errorResponse(error: FastifyError): ErrorJson {
   if (client !== undefined) return { code: client, message: error.message }
   const server = serverErrors[error.name]
   if (server !== undefined) return server
-  const exposed = exposedServerErrors[error.name]
-  if (exposed !== undefined) return { code: exposed, message: error.message }
+  if (pinningErrors.has(error.name)) return { code: 500, message: error.message }
   const status = statusOf(error)
   // Fastify's own 4xx (malformed body, unsupported media type, body too large) say what is wrong.
   if (status !== undefined && status >= 400 && status < 500)
@@ -104,7 +106,7 @@ export function handleError(logger: Logger) {
           `answering ${body.code}: ${body.message} (logged once until a request succeeds again)`,
         )
       }
-    } else if (body.code >= 500) {
+    } else if (body.code >= 500 && !pinningErrors.has(error.name)) {
       logger.error({ err: error, method: request.method, url: request.url }, 'request failed')
     } else {
       logger.debug(

@@ -6,7 +6,7 @@ import { parseStatusFilter } from '@pinraft/pintracker'
 import { type CID, parseCid, pinToClusterJson } from '@pinraft/state-pinset'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { InvalidParameterError, NotFoundError } from '../../errors.ts'
-import { type PinQuery, pinInputFromQuery, pinQuerySchema } from '../pin-request.ts'
+import { type PinQuery, parsePinRequest, pinQuerySchema } from '../pin-request.ts'
 
 /** What the status routes need from the Cluster component. */
 export type StatusCluster = Pick<
@@ -266,13 +266,19 @@ export const pinStatusRoutes: FastifyPluginAsync<PinStatusRoutesOptions> = async
       async (request, reply) => {
         const path = parsePinPath(keyType, request.params['*'])
         // The options are checked before the path is resolved, as 1.x does.
-        const { cid: _unresolved, ...input } = pinInputFromQuery('', request.query, {
+        const { input: parsed, pinUpdate } = parsePinRequest('', request.query, {
           replicationFactorMin: options.replicationFactorMin,
           replicationFactorMax: options.replicationFactorMax,
           now: options.now(),
         })
+        const { cid: _unresolved, ...input } = parsed
+        const signal = requestSignal(reply)
         try {
-          const pin = await cluster.pinPath(path, input, { signal: requestSignal(reply) })
+          const pin = await cluster.pinPath(
+            path,
+            input,
+            pinUpdate === undefined ? { signal } : { signal, pinUpdate },
+          )
           request.log.info({ cid: pin.cid.toString(), path }, 'pinned by path')
           return reply.type('application/json').send(`${pinToClusterJson(pin)}\n`)
         } catch (error) {
