@@ -53,18 +53,17 @@ function goTime(milliseconds: number): string {
 }
 
 function metricFields(metric: Metric): string {
-  // Field order and omitempty as 1.x: name, peer, value (omitted when empty), expire, valid,
-  // weight, partitionable, received_at.
-  const parts = [`"name":${goString(metric.name)}`, `"peer":${goString(metric.peer)}`]
-  if (metric.value !== '') parts.push(`"value":${goString(metric.value)}`)
-  parts.push(
+  // Field order as 1.x; its JSON tags have no omitempty, so an empty value is written too.
+  return [
+    `"name":${goString(metric.name)}`,
+    `"peer":${goString(metric.peer)}`,
+    `"value":${goString(metric.value)}`,
     `"expire":${nanoseconds(metric.expire)}`,
     `"valid":${metric.valid}`,
     `"weight":${Math.trunc(metric.weight)}`,
     `"partitionable":${metric.partitionable}`,
     `"received_at":${nanoseconds(metric.receivedAt)}`,
-  )
-  return parts.join(',')
+  ].join(',')
 }
 
 /** The JSON 1.x's REST API writes for a Metric (`GET /monitor/metrics/{name}`). */

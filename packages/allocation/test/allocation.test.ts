@@ -321,4 +321,18 @@ describe('monitor', () => {
       '{"name":"freespace","peer":"p","value":"10","expire":2000000,"valid":true,"weight":10,"partitionable":false,"received_at":1000000}',
     )
   })
+
+  it('writes an empty value too, as 1.x’s JSON tags have no omitempty', () => {
+    const json = metricToJson({
+      name: 'freespace',
+      peer: 'p',
+      value: '',
+      expire: 2,
+      valid: false,
+      weight: 0,
+      partitionable: false,
+      receivedAt: 0,
+    })
+    expect(JSON.parse(json)).toHaveProperty('value', '')
+  })
 })
