@@ -22,6 +22,8 @@ import { notReadyReason } from './readiness.ts'
 import { addRoutes } from './routes/add.ts'
 import { ipfsGcRoutes } from './routes/ipfs-gc.ts'
 import { pinStatusRoutes } from './routes/pin-status.ts'
+import { raftStatusRoutes } from './routes/raft-status.ts'
+import { uiRoutes } from './routes/ui.ts'
 
 const errorSchema = {
   type: 'object',
@@ -175,6 +177,8 @@ export const apiRoutes: FastifyPluginAsync<{
 
   await app.register(addRoutes, { context })
   await app.register(ipfsGcRoutes, { context })
+  await app.register(raftStatusRoutes, { context })
+  await app.register(uiRoutes, {})
   if (context.cluster !== undefined) {
     await app.register(pinStatusRoutes, {
       cluster: context.cluster,
@@ -418,7 +422,7 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
   } as FastifyServerOptions
   // The HTTP and HTTPS instances differ only in their raw server type, which no route touches.
   const app = fastify(serverOptions) as unknown as FastifyInstance
-  const errorHandler = handleError(context.logger)
+  const errorHandler = handleError(context.logger, context.lastError)
   app.setErrorHandler(errorHandler)
   const routes: { matches: RegExp; method: string }[] = []
   app.addHook('onRoute', (route) => {
@@ -451,7 +455,7 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     }
     void reply.code(404).send({
       code: 404,
-      message: `no route for ${request.method} ${path}; the routes are GET /id, /version, /peers, /allocations, /allocations/{cid}, /health, /health/ready, /metrics, /pins, /pins/{cid}, POST and DELETE /pins/{cid}, POST /pins/{cid}/recover, POST /pins/recover, POST and DELETE /pins/{ipfs,ipns,ipld}/{path}, DELETE /peers/{peer}, POST /add, POST /ipfs/gc`,
+      message: `no route for ${request.method} ${path}; the routes are GET /id, /version, /peers, /allocations, /allocations/{cid}, /health, /health/ready, /metrics, /pins, /pins/{cid}, POST and DELETE /pins/{cid}, POST /pins/{cid}/recover, POST /pins/recover, POST and DELETE /pins/{ipfs,ipns,ipld}/{path}, DELETE /peers/{peer}, POST /add, POST /ipfs/gc, GET /raft/status, GET /ui (the dashboard)`,
     })
   })
   void app.register(apiRoutes, { context, api: options.api, metrics })
