@@ -153,6 +153,7 @@ export const apiRoutes: FastifyPluginAsync<{
   context: ApiContext
   api?: ApiOptions
   metrics: PeerMetrics
+  dashboardFolder?: string
 }> = async (app, options) => {
   const { context, metrics } = options
   const { consensus } = context
@@ -178,7 +179,7 @@ export const apiRoutes: FastifyPluginAsync<{
   await app.register(addRoutes, { context })
   await app.register(ipfsGcRoutes, { context })
   await app.register(raftStatusRoutes, { context })
-  await app.register(uiRoutes, {})
+  await app.register(uiRoutes, { folder: options.dashboardFolder })
   if (context.cluster !== undefined) {
     await app.register(pinStatusRoutes, {
       cluster: context.cluster,
@@ -365,6 +366,8 @@ export interface CreateAppOptions {
   readonly api?: ApiOptions
   /** The peer's metrics; created over `context.consensus` (and stopped on close) when omitted. */
   readonly metrics?: PeerMetrics
+  /** The dashboard's built files for `GET /ui`; found beside the service when omitted. */
+  readonly dashboardFolder?: string
   /** Fastify server options (`https`, timeouts); the daemon passes them from `api.restapi`. */
   readonly server?: Omit<FastifyServerOptions, 'loggerInstance' | 'logger'> & {
     https?: { cert: Buffer; key: Buffer } & ServerSocketOptions
@@ -458,6 +461,11 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
       message: `no route for ${request.method} ${path}; the routes are GET /id, /version, /peers, /allocations, /allocations/{cid}, /health, /health/ready, /metrics, /pins, /pins/{cid}, POST and DELETE /pins/{cid}, POST /pins/{cid}/recover, POST /pins/recover, POST and DELETE /pins/{ipfs,ipns,ipld}/{path}, DELETE /peers/{peer}, POST /add, POST /ipfs/gc, GET /raft/status, GET /ui (the dashboard)`,
     })
   })
-  void app.register(apiRoutes, { context, api: options.api, metrics })
+  void app.register(apiRoutes, {
+    context,
+    api: options.api,
+    metrics,
+    dashboardFolder: options.dashboardFolder,
+  })
   return app
 }
