@@ -24,9 +24,10 @@ export interface GraphPicture {
 }
 
 /**
- * A ConnectGraph built from `GET /peers` for a peer that has no `/health/graph`: a peer that
- * answered is linked to the members it lists; one that could not be asked has no links (so
- * every link to it shows as down).
+ * A ConnectGraph built from `GET /peers` for a peer that has no `/health/graph`: `/peers` says
+ * which members this peer could ask, not who reaches whom, so a member that answered is linked
+ * to the other members that answered, and one that could not be asked has no links (every link
+ * to it shows as down).
  */
 export function graphFromPeers(self: string, peers: readonly PeerId[]): ConnectGraph {
   const graph: ConnectGraph = {
@@ -37,13 +38,16 @@ export function graphFromPeers(self: string, peers: readonly PeerId[]): ConnectG
     cluster_trust_links: {},
     cluster_to_ipfs: {},
   }
+  const answered = new Set(peers.filter((peer) => peer.error === '').map((peer) => peer.id))
   for (const peer of peers) {
     graph.id_to_peername[peer.id] = peer.peername
     graph.cluster_trust_links[peer.id] = true
     if (peer.ipfs.id !== undefined && peer.ipfs.id !== '')
       graph.cluster_to_ipfs[peer.id] = peer.ipfs.id
     graph.cluster_links[peer.id] =
-      peer.error === '' ? peer.cluster_peers.filter((member) => member !== peer.id) : []
+      peer.error === ''
+        ? peer.cluster_peers.filter((member) => member !== peer.id && answered.has(member))
+        : []
   }
   return graph
 }

@@ -342,6 +342,7 @@ describe('the dashboard in Chromium, against three daemons', { timeout: 120_000 
       20_000,
     )
     await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(0)
+    await detail.getByRole('button', { name: 'Close' }).click()
   })
 
   it('shows a new leader within seconds of the leader being killed, without a reload', async () => {
@@ -357,16 +358,22 @@ describe('the dashboard in Chromium, against three daemons', { timeout: 120_000 
     await expect.poll(() => newLeader.count(), { timeout: 15_000, interval: 200 }).toBe(1)
     const seconds = (Date.now() - killedAt) / 1000
     await expect
-      .poll(() => page.locator(`tr[data-peer="${leaderId}"]`).getAttribute('data-role'), {
-        timeout: 15_000,
-      })
+      .poll(
+        () => page.locator(`table.peers tr[data-peer="${leaderId}"]`).getAttribute('data-role'),
+        {
+          timeout: 15_000,
+        },
+      )
       .toBe('unreachable')
-    await expect.poll(() => page.locator('.graph g.link[data-up="false"]').count()).toBe(2)
+    await expect
+      .poll(() => page.locator('.graph g.link[data-up="false"]').count(), { timeout: 15_000 })
+      .toBe(2)
     // The same document: the page updated itself.
     expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).loadedOnce)).toBe('yes')
     const survivors = peers.filter((peer) => peer !== leader)
     const elected = await newLeader.getAttribute('data-peer')
     expect(survivors.map((peer) => peer.peerId)).toContain(elected)
+    console.info(`dashboard: new leader shown ${seconds.toFixed(1)} s after the leader was killed`)
     await shoot('leader-killed-wide.png', wide)
     expect(seconds).toBeLessThan(15)
   })
