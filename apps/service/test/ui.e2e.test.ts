@@ -26,8 +26,8 @@ import {
 interface Peer {
   readonly name: string
   readonly folder: string
-  readonly clusterPort: number
-  readonly apiPort: number
+  clusterPort: number
+  apiPort: number
   readonly environment: NodeJS.ProcessEnv
   peerId: string
   daemon?: DaemonProcess
@@ -52,15 +52,43 @@ function output(peer: Peer): string {
   return peer.daemon?.output().slice(-4000) ?? ''
 }
 
-async function waitReady(peer: Peer): Promise<void> {
-  try {
-    await waitFor(
-      `${peer.name} to be ready`,
-      async () => ((await fetch(url(peer, '/health/ready'))).status === 204 ? true : undefined),
-      30_000,
-    )
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\n${output(peer)}`)
+/**
+ * Starts `peer` on ports picked now and waits until it is ready. A port picked free can be
+ * taken before the daemon binds it (an IPFS node on port 0, another test): then it starts again
+ * on new ports, at most three times.
+ */
+async function startPeer(peer: Peer, extra: string[] = []): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    peer.clusterPort = await freePort()
+    peer.apiPort = await freePort()
+    const environment = {
+      ...peer.environment,
+      PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${peer.clusterPort}`,
+      PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${peer.apiPort}`,
+    }
+    const daemon = spawnDaemon(['--config', peer.folder, 'daemon', ...extra], environment)
+    peer.daemon = daemon
+    let exited = false
+    void daemon.exited.then(() => {
+      exited = true
+    })
+    try {
+      await waitFor(
+        `${peer.name} to be ready`,
+        async () => {
+          if (exited) throw new Error(`${peer.name} exited`)
+          return (await fetch(url(peer, '/health/ready'))).status === 204 ? true : undefined
+        },
+        30_000,
+      )
+      return
+    } catch (error) {
+      daemon.child.kill('SIGKILL')
+      await daemon.exited
+      peer.daemon = undefined
+      if (attempt < 3 && daemon.output().includes('AddressInUseError')) continue
+      throw new Error(`${(error as Error).message}\n${daemon.output().slice(-4000)}`)
+    }
   }
 }
 
@@ -72,13 +100,18 @@ async function localStatus(peer: Peer, cid: string): Promise<string | undefined>
 }
 
 async function waitStatusEverywhere(on: Peer[], cid: string, status: string): Promise<void> {
-  for (const peer of on)
-    await waitFor(
-      `${peer.name} to report ${cid} ${status}`,
-      async () => ((await localStatus(peer, cid)) === status ? true : undefined),
-      60_000,
-      250,
-    )
+  for (const peer of on) {
+    try {
+      await waitFor(
+        `${peer.name} to report ${cid} ${status}`,
+        async () => ((await localStatus(peer, cid)) === status ? true : undefined),
+        60_000,
+        250,
+      )
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${output(peer)}`)
+    }
+  }
 }
 
 /** The root CID `/add` will give `bytes` as a file (its default parameters). */
@@ -142,7 +175,6 @@ beforeAll(async () => {
   screenshots = requested === undefined ? join(root, 'screenshots') : resolve(requested)
   await mkdir(screenshots, { recursive: true })
   for (const name of ['alpha', 'beta', 'gamma']) {
-    const [clusterPort, apiPort] = [await freePort(), await freePort()]
     const folder = join(root, name)
     const environment: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -150,8 +182,6 @@ beforeAll(async () => {
       PINRAFT_SECRET: secret,
       PINRAFT_LOG_LEVEL: 'info',
       PINRAFT_CLUSTER_PEERNAME: name,
-      PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${clusterPort}`,
-      PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${apiPort}`,
       PINRAFT_IPFS_CONNECTOR_EMBEDDED_LISTEN_MULTIADDRESS: '/ip4/127.0.0.1/tcp/0',
       PINRAFT_IPFS_CONNECTOR_EMBEDDED_CONNECT_SWARMS_DELAY: '0s',
       // Short, so that a CID nobody holds is a pin_error within the test.
@@ -167,19 +197,12 @@ beforeAll(async () => {
     const identity = JSON.parse(await readFile(join(folder, 'identity.json'), 'utf8')) as {
       id: string
     }
-    peers.push({ name, folder, clusterPort, apiPort, environment, peerId: identity.id })
+    peers.push({ name, folder, clusterPort: 0, apiPort: 0, environment, peerId: identity.id })
   }
   const [alpha, beta, gamma] = peers as [Peer, Peer, Peer]
-  alpha.daemon = spawnDaemon(['--config', alpha.folder, 'daemon'], alpha.environment)
-  await waitReady(alpha)
+  await startPeer(alpha)
   const bootstrap = `/ip4/127.0.0.1/tcp/${alpha.clusterPort}/p2p/${alpha.peerId}`
-  for (const peer of [beta, gamma]) {
-    peer.daemon = spawnDaemon(
-      ['--config', peer.folder, 'daemon', '--bootstrap', bootstrap],
-      peer.environment,
-    )
-    await waitReady(peer)
-  }
+  for (const peer of [beta, gamma]) await startPeer(peer, ['--bootstrap', bootstrap])
   // A fresh profile, and the flags that keep Chromium off the network.
   browser = await chromium.launchPersistentContext(join(root, 'chromium-profile'), {
     executablePath: chromiumPath,
