@@ -147,14 +147,40 @@ async function addUnpinned(peer: Peer, name: string, bytes: Uint8Array): Promise
 
 async function shoot(name: string, size: { width: number; height: number }): Promise<void> {
   await page.setViewportSize(size)
-  // Let the layout settle at the new width before the picture.
+  // From the top, nothing focused, the layout settled at the new width.
+  await page.evaluate(() => {
+    const globals = globalThis as unknown as PageGlobals
+    globals.document.activeElement?.blur?.()
+    globals.scrollTo(0, 0)
+  })
   await page.waitForTimeout(300)
+  // Readable at that width: nothing sticks out sideways (a table may scroll inside its box).
+  const overflowing = await page.evaluate((width) => {
+    const globals = globalThis as unknown as PageGlobals
+    return globals.document.documentElement.scrollWidth > width
+      ? [...globals.document.querySelectorAll('body *')]
+          .filter((element) => element.getBoundingClientRect().right > width + 1)
+          .slice(0, 5)
+          .map((element) => `${element.tagName.toLowerCase()}.${element.className}`)
+      : []
+  }, size.width)
+  expect(overflowing, `${name}: wider than ${size.width} px`).toEqual([])
   await page.screenshot({ path: join(screenshots, name), fullPage: true })
 }
 
 /** What the checks read in the page (the service's tests have no DOM types). */
+interface PageElement {
+  readonly tagName: string
+  readonly className: string
+  getBoundingClientRect(): { right: number }
+}
 interface PageGlobals {
-  document: { activeElement: { textContent: string | null } | null }
+  document: {
+    activeElement: { textContent: string | null; blur?: () => void } | null
+    documentElement: { scrollWidth: number }
+    querySelectorAll(selector: string): Iterable<PageElement>
+  }
+  scrollTo(x: number, y: number): void
   loadedOnce?: string
 }
 

@@ -38,7 +38,10 @@ export function ActionsPanel(props: {
       replicationMin: Number(replicationMin),
       replicationMax: Number(replicationMax),
     })
-    if (pinned) setCid('')
+    if (pinned) {
+      setCid('')
+      setName('')
+    }
   }
 
   const submitUpload = async (event: Event) => {

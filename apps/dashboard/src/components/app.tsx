@@ -42,7 +42,7 @@ export function App(props: { api?: DashboardApi }) {
       rate: history.current.pinsPerSecond(),
     })
     return samples.length
-  }, 5_000)
+  }, 2_000)
   const [notice, setNotice] = useState<Notice | null>(null)
   const { ask, dialog } = useConfirm()
 

@@ -91,7 +91,11 @@ export function PeersPanel(props: {
                     </code>
                     {row.peer !== undefined && row.peer.addresses.length > 0 ? (
                       <details>
-                        <summary>{row.peer.addresses.length} addresses</summary>
+                        <summary>
+                          {row.peer.addresses.length === 1
+                            ? '1 address'
+                            : `${row.peer.addresses.length} addresses`}
+                        </summary>
                         <ul class="addresses">
                           {row.peer.addresses.map((address) => (
                             <li key={address}>
@@ -102,17 +106,17 @@ export function PeersPanel(props: {
                       </details>
                     ) : null}
                   </th>
-                  <td>
+                  <td data-label="Role">
                     <span class={`role role-${role}`}>{role}</span>
                   </td>
-                  <td>{raft === undefined || unreachable ? '–' : raft.term}</td>
-                  <td>
+                  <td data-label="Term">{raft === undefined || unreachable ? '–' : raft.term}</td>
+                  <td data-label="Commit / applied">
                     {raft === undefined || unreachable
                       ? '–'
                       : `${raft.commit_index} / ${raft.applied_index}`}
                   </td>
-                  <td>{unreachable ? '–' : formatNumber(raft?.lag)}</td>
-                  <td>
+                  <td data-label="Lag">{unreachable ? '–' : formatNumber(raft?.lag)}</td>
+                  <td data-label="Ready">
                     {raft === undefined || unreachable ? (
                       '–'
                     ) : raft.ready ? (
@@ -126,7 +130,7 @@ export function PeersPanel(props: {
                       <small class="reason">{raft.waiting_for}</small>
                     ) : null}
                   </td>
-                  <td>
+                  <td data-label="IPFS node">
                     {row.peer?.ipfs.id !== undefined ? (
                       <code title={row.peer.ipfs.addresses.join('\n')}>
                         {shortId(row.peer.ipfs.id)}
@@ -135,7 +139,7 @@ export function PeersPanel(props: {
                       <span class="warn">{row.peer?.ipfs.error || '–'}</span>
                     )}
                   </td>
-                  <td class="last-error">
+                  <td class="last-error" data-label="Last error">
                     {raft?.error || row.peer?.error || raft?.last_error || '–'}
                     {raft?.last_error_at ? <small>{raft.last_error_at}</small> : null}
                   </td>
