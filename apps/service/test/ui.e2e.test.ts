@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -196,6 +197,11 @@ function peerRows() {
 }
 
 beforeAll(async () => {
+  // Never skipped quietly: without the browser the dashboard is untested.
+  if (!existsSync(chromiumPath))
+    throw new Error(
+      `the dashboard's browser test drives Debian's Chromium at ${chromiumPath}: install it with \`apt-get install chromium\` (.ci/run does, as root)`,
+    )
   root = await mkdtemp(join(tmpdir(), 'pinraft-ui-e2e-'))
   const requested = process.env.PINRAFT_DASHBOARD_SCREENSHOTS
   screenshots = requested === undefined ? join(root, 'screenshots') : resolve(requested)
