@@ -425,11 +425,33 @@ describe('the dashboard in Chromium, against three daemons', { timeout: 120_000 
       .toBe(2)
     // The same document: the page updated itself.
     expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).loadedOnce)).toBe('yes')
+    // It keeps the name it had, though it cannot say it any more.
+    expect(
+      await page.locator(`table.peers tr[data-peer="${leaderId}"] .peer-name`).textContent(),
+    ).toBe(leader.name)
     const survivors = peers.filter((peer) => peer !== leader)
     const elected = await newLeader.getAttribute('data-peer')
     expect(survivors.map((peer) => peer.peerId)).toContain(elected)
     console.info(`dashboard: new leader shown ${seconds.toFixed(1)} s after the leader was killed`)
     await shoot('leader-killed-wide.png', wide)
     expect(seconds).toBeLessThan(15)
+  })
+
+  it('removes the dead peer from the cluster once the dialog is confirmed', async () => {
+    const dead = peers.find((peer) => peer.daemon === undefined) as Peer
+    const row = page.locator(`table.peers tr[data-peer="${dead.peerId}"]`)
+    await row.getByRole('button', { name: `Remove peer ${dead.name}` }).focus()
+    await page.keyboard.press('Enter')
+    const dialog = page.locator('dialog.confirm')
+    await expect.poll(() => dialog.isVisible()).toBe(true)
+    expect(await dialog.locator('h2').textContent()).toBe(`Remove ${dead.name} from the cluster?`)
+    await page.keyboard.press('Tab')
+    expect(await focusedText()).toBe('Remove peer')
+    await page.keyboard.press('Enter')
+    await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(0)
+    await expect.poll(() => peerRows().count()).toBe(2)
+    const members = (await (await fetch(url(watched, '/id'))).json()) as { cluster_peers: string[] }
+    expect(members.cluster_peers).not.toContain(dead.peerId)
+    expect(await page.locator('.notice').textContent()).toBe(`Removed ${dead.name}`)
   })
 })

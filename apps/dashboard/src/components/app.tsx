@@ -46,8 +46,10 @@ export function App(props: { api?: DashboardApi }) {
   const [notice, setNotice] = useState<Notice | null>(null)
   const { ask, dialog } = useConfirm()
 
-  const names = new Map<string, string>()
-  for (const peer of peers.value ?? []) names.set(peer.id, peer.peername)
+  // Names outlive the answers they came in: a peer that went down keeps the name it had.
+  const knownNames = useRef(new Map<string, string>())
+  const names = knownNames.current
+  for (const peer of peers.value ?? []) if (peer.peername !== '') names.set(peer.id, peer.peername)
   for (const entry of raft.value ?? [])
     if (entry.peername !== '') names.set(entry.peer, entry.peername)
   const leader = raft.value?.find((entry) => entry.role === 'leader' && entry.error === '')?.peer
@@ -178,8 +180,20 @@ export function App(props: { api?: DashboardApi }) {
         <p class="note warn">{ready.value}</p>
       ) : null}
       <main>
-        <PeersPanel self={self.value?.id} raft={raft} peers={peers} onRemove={onRemove} />
-        <GraphPanel self={self.value?.id} leader={leader} graph={graph} peers={peers} />
+        <PeersPanel
+          self={self.value?.id}
+          raft={raft}
+          peers={peers}
+          names={names}
+          onRemove={onRemove}
+        />
+        <GraphPanel
+          self={self.value?.id}
+          leader={leader}
+          graph={graph}
+          peers={peers}
+          names={names}
+        />
         <PinsPanel api={api} pins={pins} onRecover={onRecover} onUnpin={onUnpin} />
         <MetricsPanel
           metricsError={metrics.error}

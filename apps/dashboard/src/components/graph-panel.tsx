@@ -5,6 +5,10 @@ import type { Polled } from '../polling.ts'
 
 const size = 360
 
+function nonEmpty(names: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(names).filter(([, name]) => name !== ''))
+}
+
 /**
  * The cluster as a picture (1.x's `health/graph`): peers on a circle, each IPFS node beside its
  * peer, links between peers solid when up and dashed red when a peer cannot reach the other.
@@ -14,6 +18,8 @@ export function GraphPanel(props: {
   leader: string | undefined
   graph: Polled<ConnectGraph>
   peers: Polled<PeerId[]>
+  /** Names seen earlier, for a peer that cannot be asked now. */
+  names: ReadonlyMap<string, string>
 }) {
   const fromPeers = props.graph.value === undefined
   const graph =
@@ -21,7 +27,19 @@ export function GraphPanel(props: {
     (props.peers.value === undefined
       ? undefined
       : graphFromPeers(props.self ?? '', props.peers.value))
-  const picture = graph === undefined ? undefined : layoutGraph(graph, size)
+  const picture =
+    graph === undefined
+      ? undefined
+      : layoutGraph(
+          {
+            ...graph,
+            id_to_peername: {
+              ...Object.fromEntries(props.names),
+              ...nonEmpty(graph.id_to_peername),
+            },
+          },
+          size,
+        )
   const position = new Map(picture?.nodes.map((node) => [node.id, node]) ?? [])
   const ipfsPosition = new Map(
     picture?.nodes.flatMap((node) => (node.ipfs === null ? [] : [[node.ipfs.id, node.ipfs]])) ?? [],

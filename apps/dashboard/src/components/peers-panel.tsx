@@ -9,7 +9,11 @@ interface PeerRow {
   readonly peer: PeerId | undefined
 }
 
-function rowsOf(raft: readonly RaftStatus[], peers: readonly PeerId[]): PeerRow[] {
+function rowsOf(
+  raft: readonly RaftStatus[],
+  peers: readonly PeerId[],
+  names: ReadonlyMap<string, string>,
+): PeerRow[] {
   const ids = [...new Set([...raft.map((entry) => entry.peer), ...peers.map((entry) => entry.id)])]
   return ids
     .map((id) => ({
@@ -17,11 +21,11 @@ function rowsOf(raft: readonly RaftStatus[], peers: readonly PeerId[]): PeerRow[
       raft: raft.find((entry) => entry.peer === id),
       peer: peers.find((entry) => entry.id === id),
     }))
-    .sort((first, second) => nameOf(first).localeCompare(nameOf(second)))
+    .sort((first, second) => nameOf(first, names).localeCompare(nameOf(second, names)))
 }
 
-function nameOf(row: PeerRow): string {
-  return row.raft?.peername || row.peer?.peername || row.id
+function nameOf(row: PeerRow, names: ReadonlyMap<string, string>): string {
+  return row.raft?.peername || row.peer?.peername || names.get(row.id) || row.id
 }
 
 /** The cluster's members with their Raft role, indexes, readiness and IPFS node. */
@@ -29,9 +33,11 @@ export function PeersPanel(props: {
   self: string | undefined
   raft: Polled<RaftStatus[]>
   peers: Polled<PeerId[]>
+  /** Names seen earlier, for a peer that cannot be asked now. */
+  names: ReadonlyMap<string, string>
   onRemove(peer: string, name: string): void
 }) {
-  const rows = rowsOf(props.raft.value ?? [], props.peers.value ?? [])
+  const rows = rowsOf(props.raft.value ?? [], props.peers.value ?? [], props.names)
   const leaders = rows.filter((row) => row.raft?.role === 'leader')
   return (
     <section id="cluster" aria-labelledby="cluster-title">
@@ -39,7 +45,7 @@ export function PeersPanel(props: {
         Cluster <span class="count">{rows.length} peers</span>
         <span class="leader-summary" data-testid="leader-summary">
           {leaders.length === 1
-            ? `leader: ${nameOf(leaders[0] as PeerRow)}`
+            ? `leader: ${nameOf(leaders[0] as PeerRow, props.names)}`
             : leaders.length === 0
               ? 'no leader'
               : `${leaders.length} peers claim leadership`}
@@ -75,7 +81,7 @@ export function PeersPanel(props: {
               const raft = row.raft
               const unreachable = (raft?.error ?? '') !== '' || (row.peer?.error ?? '') !== ''
               const role = unreachable ? 'unreachable' : (raft?.role ?? 'unknown')
-              const name = nameOf(row)
+              const name = nameOf(row, props.names)
               return (
                 <tr
                   key={row.id}

@@ -52,6 +52,11 @@ export function Sparkline(props: {
         {segments.map((path) => (
           <path key={path} d={path} class="series" />
         ))}
+        {props.points.map((point) =>
+          point.value === null ? null : (
+            <circle key={point.time} cx={x(point.time)} cy={y(point.value)} r="2.5" class="point" />
+          ),
+        )}
       </svg>
       <small>
         max {formatNumber(max, 2)} {props.unit}
