@@ -294,6 +294,19 @@ describe('the dashboard in Chromium, against three daemons', { timeout: 120_000 
     expect(await page.locator('tr[data-role="voter"]').count()).toBe(2)
     // Every link is up in the picture.
     await expect.poll(() => page.locator('.graph g.link[data-up="true"]').count()).toBe(3)
+    // The routes another part of pinraft adds may be missing here: the page says so, or shows them.
+    for (const [route, note] of [
+      ['/health/graph', 'GET /health/graph is not available on this peer'],
+      ['/health/alerts', 'GET /health/alerts is not available on this peer.'],
+      [
+        '/monitor/metrics/freespace',
+        'GET /monitor/metrics/freespace is not available on this peer.',
+      ],
+    ] as const) {
+      const served = (await fetch(url(watched, route))).status !== 404
+      const shown = page.locator('.note', { hasText: note })
+      await expect.poll(() => shown.count(), { timeout: 15_000 }).toBe(served ? 0 : 1)
+    }
     expect(failures).toEqual([])
   })
 
@@ -434,7 +447,6 @@ describe('the dashboard in Chromium, against three daemons', { timeout: 120_000 
     expect(survivors.map((peer) => peer.peerId)).toContain(elected)
     console.info(`dashboard: new leader shown ${seconds.toFixed(1)} s after the leader was killed`)
     await shoot('leader-killed-wide.png', wide)
-    expect(seconds).toBeLessThan(15)
   })
 
   it('removes the dead peer from the cluster once the dialog is confirmed', async () => {
