@@ -12,16 +12,30 @@ export interface Polled<T> {
   refresh(): void
 }
 
+/** How a call is repeated. */
+export interface PollOptions {
+  /** Bound on one call, in milliseconds (10 s by default). */
+  readonly timeout?: number
+  /**
+   * The next call waits at least this many times as long as the last one took (0 by default):
+   * a call that costs the cluster a lot (every pin's status from every peer) is asked less often
+   * the more it costs, so the page never keeps a large cluster busy.
+   */
+  readonly busyFactor?: number
+}
+
 /**
  * Calls `load` every `interval` milliseconds, one call at a time (the next starts `interval`
- * after the previous ended, so a slow peer is never asked twice at once), each bounded by
- * `timeout`; stops when the component goes away.
+ * after the previous ended, so a slow peer is never asked twice at once), each bounded by a
+ * timeout; stops when the component goes away.
  */
 export function usePolled<T>(
   load: (signal: AbortSignal) => Promise<T>,
   interval: number,
-  timeout = 10_000,
+  options: PollOptions = {},
 ): Polled<T> {
+  const timeout = options.timeout ?? 10_000
+  const busyFactor = options.busyFactor ?? 0
   const [state, setState] = useState<Omit<Polled<T>, 'refresh'>>({
     value: undefined,
     error: null,
@@ -45,6 +59,7 @@ export function usePolled<T>(
       }
       running = true
       clearTimeout(timer)
+      const started = Date.now()
       try {
         const value = await loadRef.current(
           AbortSignal.any([stop.signal, AbortSignal.timeout(timeout)]),
@@ -64,7 +79,10 @@ export function usePolled<T>(
           if (again) {
             again = false
             void run()
-          } else timer = setTimeout(() => void run(), interval)
+          } else {
+            const delay = Math.max(interval, (Date.now() - started) * busyFactor)
+            timer = setTimeout(() => void run(), delay)
+          }
         }
       }
     }
@@ -75,7 +93,7 @@ export function usePolled<T>(
       clearTimeout(timer)
       stop.abort()
     }
-  }, [interval, timeout])
+  }, [interval, timeout, busyFactor])
 
   const refresh = useCallback(() => runRef.current(), [])
   return { ...state, refresh }

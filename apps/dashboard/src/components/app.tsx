@@ -24,7 +24,8 @@ export function App(props: { api?: DashboardApi }) {
   // Raft roles change in an election: asked often so a new leader shows within seconds.
   const raft = usePolled((signal) => api.raftStatus(signal), 1_000)
   const peers = usePolled((signal) => api.peers(signal), 3_000)
-  const pins = usePolled((signal) => api.pins(signal), 2_000)
+  // Every pin's status from every peer: asked less often the longer it takes.
+  const pins = usePolled((signal) => api.pins(signal), 2_000, { timeout: 60_000, busyFactor: 4 })
   const graph = usePolled((signal) => api.graph(signal), 5_000)
   const freespace = usePolled((signal) => api.monitorMetrics('freespace', signal), 10_000)
   const numpin = usePolled((signal) => api.monitorMetrics('numpin', signal), 10_000)
@@ -148,8 +149,15 @@ export function App(props: { api?: DashboardApi }) {
     }
   }
 
-  const readiness =
-    ready.value === undefined ? 'checking' : ready.value === null ? 'ready' : 'not ready'
+  // The peer that serves the page may itself stop answering: say so rather than show old data.
+  const unreachable = ready.error !== null && !ready.unavailable
+  const readiness = unreachable
+    ? 'not answering'
+    : ready.value === undefined
+      ? 'checking'
+      : ready.value === null
+        ? 'ready'
+        : 'not ready'
   return (
     <>
       <header>
@@ -161,7 +169,7 @@ export function App(props: { api?: DashboardApi }) {
               {self.value === undefined ? '' : shortId(self.value.id)}
             </code>
           </span>
-          <span class={`badge ${readiness.replace(' ', '-')}`} title={ready.value ?? ''}>
+          <span class={`badge ${readiness.replaceAll(' ', '-')}`} title={ready.value ?? ''}>
             {readiness}
           </span>
         </div>
@@ -176,7 +184,11 @@ export function App(props: { api?: DashboardApi }) {
       <p class={`notice ${notice?.kind ?? ''}`} role="status" aria-live="polite">
         {notice?.text ?? ''}
       </p>
-      {ready.value !== undefined && ready.value !== null ? (
+      {unreachable ? (
+        <p class="note warn">
+          This peer does not answer ({ready.error?.message}): what is shown may be out of date.
+        </p>
+      ) : ready.value !== undefined && ready.value !== null ? (
         <p class="note warn">{ready.value}</p>
       ) : null}
       <main>
