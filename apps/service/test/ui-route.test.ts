@@ -78,6 +78,9 @@ describe('GET /ui serves the dashboard', () => {
     expect(style.headers['content-type']).toBe('text/css; charset=utf-8')
     const image = await app.inject({ method: 'GET', url: '/ui/assets/logo.svg' })
     expect(image.headers['content-type']).toBe('image/svg+xml')
+    // Outside assets/ a file keeps its name across builds: revalidated, never immutable.
+    const page = await app.inject({ method: 'GET', url: '/ui/index.html' })
+    expect(page.headers['cache-control']).toBe('no-cache')
     await app.close()
   })
 

@@ -71,15 +71,16 @@ export function dashboardFile(folder: string, path: string): string | null {
 export const uiRoutes: FastifyPluginAsync<{ folder?: string }> = async (app, options) => {
   const folder = options.folder ?? defaultDashboardFolder()
 
+  /** `immutable`: a hashed asset (its name changes with its content). */
   async function sendFile(
     reply: FastifyReply,
     file: string,
+    immutable: boolean,
     ifNoneMatch: string | undefined,
   ): Promise<FastifyReply | null> {
     const info = await stat(file).catch(() => null)
     if (info === null || !info.isFile()) return null
     const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`
-    const immutable = file.includes(`${sep}assets${sep}`)
     reply
       .header('etag', etag)
       .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
@@ -106,16 +107,16 @@ export const uiRoutes: FastifyPluginAsync<{ folder?: string }> = async (app, opt
     const index = resolve(folder, 'index.html')
     if (path === '')
       return (
-        (await sendFile(reply, index, ifNoneMatch)) ??
+        (await sendFile(reply, index, false, ifNoneMatch)) ??
         notFound(reply, 'no index.html in the dashboard build')
       )
     const file = dashboardFile(folder, path)
     if (file === null)
       return notFound(reply, `not found: ${JSON.stringify(path)} is not a file of the dashboard`)
-    const sent = await sendFile(reply, file, ifNoneMatch)
+    const sent = await sendFile(reply, file, path.startsWith('assets/'), ifNoneMatch)
     if (sent !== null) return sent
     if (extname(file) === '') {
-      const page = await sendFile(reply, index, ifNoneMatch)
+      const page = await sendFile(reply, index, false, ifNoneMatch)
       if (page !== null) return page
     }
     return notFound(reply, `not found: ${JSON.stringify(path)} is not a file of the dashboard`)
