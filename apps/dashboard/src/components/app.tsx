@@ -176,8 +176,8 @@ export function App(props: { api?: DashboardApi }) {
         <nav aria-label="Sections">
           <a href="#cluster">Cluster</a>
           <a href="#graph">Picture</a>
-          <a href="#pins">Pins</a>
           <a href="#metrics">Metrics</a>
+          <a href="#pins">Pins</a>
           <a href="#actions">Actions</a>
         </nav>
       </header>
@@ -206,7 +206,6 @@ export function App(props: { api?: DashboardApi }) {
           peers={peers}
           names={names}
         />
-        <PinsPanel api={api} pins={pins} onRecover={onRecover} onUnpin={onUnpin} />
         <MetricsPanel
           metricsError={metrics.error}
           commitLatency={charts.latency}
@@ -216,6 +215,7 @@ export function App(props: { api?: DashboardApi }) {
           alerts={alerts}
           names={names}
         />
+        <PinsPanel api={api} pins={pins} onRecover={onRecover} onUnpin={onUnpin} />
         <ActionsPanel onPin={onPin} onUpload={onUpload} />
       </main>
       <footer>
