@@ -194,9 +194,15 @@ export class DashboardApi {
         try {
           const decoder = new NdjsonDecoder()
           const lines = [...decoder.push(request.responseText), ...decoder.end()] as AddedOutput[]
-          const trailer = request.getResponseHeader('x-stream-error')
-          if (trailer !== null && trailer !== '') throw new Error(trailer)
-          resolve(lines.filter((line) => line.cid !== null))
+          // An error after the first line is in the X-Stream-Error trailer, which XMLHttpRequest
+          // cannot read; without a line naming a CID the add did not finish.
+          const added = lines.filter((line) => line.cid !== null)
+          if (added.length === 0)
+            throw new ApiError(
+              request.status,
+              `POST /add: the peer ended the upload without adding ${file.name}; its log says why`,
+            )
+          resolve(added)
         } catch (error) {
           reject(error)
         }

@@ -45,6 +45,17 @@ export function GraphPanel(props: {
     picture?.nodes.flatMap((node) => (node.ipfs === null ? [] : [[node.ipfs.id, node.ipfs]])) ?? [],
   )
   const down = picture?.links.filter((link) => !link.up).length ?? 0
+  // The picture's own extent (peers, IPFS nodes, labels) plus a margin, so no space is wasted.
+  const points = picture?.nodes.flatMap((node) => [
+    { x: node.x, y: node.y + 40 },
+    { x: node.x, y: node.y - 24 },
+    ...(node.ipfs === null ? [] : [node.ipfs]),
+  ]) ?? [{ x: 0, y: 0 }]
+  const margin = 24
+  const left = Math.min(...points.map((point) => point.x)) - margin - 30
+  const top = Math.min(...points.map((point) => point.y)) - margin
+  const right = Math.max(...points.map((point) => point.x)) + margin + 30
+  const bottom = Math.max(...points.map((point) => point.y)) + margin
   return (
     <section id="graph" aria-labelledby="graph-title">
       <h2 id="graph-title">Picture of the cluster</h2>
@@ -59,7 +70,7 @@ export function GraphPanel(props: {
       ) : (
         <svg
           class="graph"
-          viewBox={`0 0 ${size} ${size}`}
+          viewBox={`${left} ${top} ${right - left} ${bottom - top}`}
           role="img"
           aria-label={`${picture.nodes.length} peers, ${picture.links.length - down} links up, ${down} unreachable`}
         >
