@@ -386,8 +386,13 @@ describe('the dashboard in Chromium, against three daemons', { timeout: 120_000 
     await row.getByRole('button').focus()
     await page.keyboard.press('Enter')
     const detail = page.locator(`.pin-detail[data-cid="${cid}"]`)
-    const unpin = detail.getByRole('button', { name: 'Unpin' })
-    await unpin.focus()
+    // The keyboard lands on the pin's status, and Tab goes on to its actions.
+    await expect.poll(() => focusedText()).toBe(`Global status of ${cid}`)
+    await expect.poll(() => detail.getByRole('button', { name: 'Unpin' }).count()).toBe(1)
+    await page.keyboard.press('Tab')
+    expect(await focusedText()).toBe('Recover')
+    await page.keyboard.press('Tab')
+    expect(await focusedText()).toBe('Unpin')
     await page.keyboard.press('Enter')
     const dialog = page.locator('dialog.confirm')
     await expect.poll(() => dialog.isVisible()).toBe(true)
@@ -397,7 +402,8 @@ describe('the dashboard in Chromium, against three daemons', { timeout: 120_000 
     await expect.poll(() => dialog.isVisible()).toBe(false)
     expect((await fetch(url(gamma, `/allocations/${cid}`))).status).toBe(200)
 
-    await unpin.focus()
+    // Closing gives the focus back to the button that opened the dialog.
+    expect(await focusedText()).toBe('Unpin')
     await page.keyboard.press('Enter')
     await expect.poll(() => dialog.isVisible()).toBe(true)
     await page.keyboard.press('Tab')

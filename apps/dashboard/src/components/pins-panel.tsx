@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import type { DashboardApi } from '../api.ts'
 import { type GlobalPinInfo, recoverableStatuses } from '../api-types.ts'
 import { shortId } from '../format.ts'
@@ -30,6 +30,12 @@ export function PinsPanel(props: {
   const attention = pinsNeedingRecovery(pins)
   const found = searchPins(pins, query)
   const updatedAt = props.pins.updatedAt
+  const detailHeading = useRef<HTMLHeadingElement>(null)
+
+  // A keyboard user who opened a pin lands on it, not back at the list.
+  useEffect(() => {
+    if (selected !== null) detailHeading.current?.focus()
+  }, [selected])
 
   // The selected pin's global status, asked again whenever the list is refreshed.
   useEffect(() => {
@@ -178,7 +184,7 @@ export function PinsPanel(props: {
 
       {selected === null ? null : (
         <div class="pin-detail" aria-live="polite" data-cid={selected}>
-          <h3>
+          <h3 ref={detailHeading} tabIndex={-1}>
             Global status of <code>{selected}</code>
           </h3>
           {detailError !== null ? <p class="note error">{detailError}</p> : null}
