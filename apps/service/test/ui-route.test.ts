@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../src/http/app.ts'
 import { dashboardFile } from '../src/http/routes/ui.ts'
 import { apiFixture } from './support/api-fixture.ts'
@@ -12,10 +12,14 @@ let folder: string
 const page =
   '<!doctype html><title>pinraft dashboard</title><script src="/ui/assets/app-1a2b.js"></script>'
 
+/** Every line the apps of a test logged at warn or above: none is expected. */
+let logged: string[] = []
+
 async function appOver(dashboardFolder: string | undefined, credentials?: Record<string, string>) {
   const fixture = await apiFixture()
+  const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(line) })
   const app = createApp({
-    context: { ...fixture.context, logger: pino({ level: 'silent' }) },
+    context: { ...fixture.context, logger },
     ...(credentials === undefined ? {} : { api: { basicAuthCredentials: credentials } }),
     ...(dashboardFolder === undefined ? {} : { dashboardFolder }),
   })
@@ -37,6 +41,15 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rm(root, { recursive: true, force: true })
+})
+
+beforeEach(() => {
+  logged = []
+})
+
+afterEach(() => {
+  // A handler that replied twice ("Reply was already sent") logs a warning and nothing else.
+  expect(logged).toEqual([])
 })
 
 describe('GET /ui serves the dashboard', () => {

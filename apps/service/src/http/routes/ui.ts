@@ -71,15 +71,19 @@ export function dashboardFile(folder: string, path: string): string | null {
 export const uiRoutes: FastifyPluginAsync<{ folder?: string }> = async (app, options) => {
   const folder = options.folder ?? defaultDashboardFolder()
 
-  /** `immutable`: a hashed asset (its name changes with its content). */
+  /**
+   * Sends `file` if it is one; says whether it did. (A boolean, not the reply: a reply is
+   * thenable, so an async function returning it would resolve only once it was sent, with
+   * nothing.) `immutable`: a hashed asset, whose name changes with its content.
+   */
   async function sendFile(
     reply: FastifyReply,
     file: string,
     immutable: boolean,
     ifNoneMatch: string | undefined,
-  ): Promise<FastifyReply | null> {
+  ): Promise<boolean> {
     const info = await stat(file).catch(() => null)
-    if (info === null || !info.isFile()) return null
+    if (info === null || !info.isFile()) return false
     const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`
     reply
       .header('etag', etag)
@@ -87,11 +91,15 @@ export const uiRoutes: FastifyPluginAsync<{ folder?: string }> = async (app, opt
       .header('x-content-type-options', 'nosniff')
       .header('content-security-policy', contentSecurityPolicy)
       .header('referrer-policy', 'no-referrer')
-    if (ifNoneMatch?.split(/\s*,\s*/).includes(etag)) return reply.code(304).send()
-    return reply
+    if (ifNoneMatch?.split(/\s*,\s*/).includes(etag)) {
+      void reply.code(304).send()
+      return true
+    }
+    void reply
       .type(contentTypes[extname(file).toLowerCase()] ?? 'application/octet-stream')
       .header('content-length', info.size)
       .send(createReadStream(file))
+    return true
   }
 
   async function serve(
@@ -106,19 +114,14 @@ export const uiRoutes: FastifyPluginAsync<{ folder?: string }> = async (app, opt
       )
     const index = resolve(folder, 'index.html')
     if (path === '')
-      return (
-        (await sendFile(reply, index, false, ifNoneMatch)) ??
-        notFound(reply, 'no index.html in the dashboard build')
-      )
+      return (await sendFile(reply, index, false, ifNoneMatch))
+        ? reply
+        : notFound(reply, 'no index.html in the dashboard build')
     const file = dashboardFile(folder, path)
     if (file === null)
       return notFound(reply, `not found: ${JSON.stringify(path)} is not a file of the dashboard`)
-    const sent = await sendFile(reply, file, path.startsWith('assets/'), ifNoneMatch)
-    if (sent !== null) return sent
-    if (extname(file) === '') {
-      const page = await sendFile(reply, index, false, ifNoneMatch)
-      if (page !== null) return page
-    }
+    if (await sendFile(reply, file, path.startsWith('assets/'), ifNoneMatch)) return reply
+    if (extname(file) === '' && (await sendFile(reply, index, false, ifNoneMatch))) return reply
     return notFound(reply, `not found: ${JSON.stringify(path)} is not a file of the dashboard`)
   }
 
