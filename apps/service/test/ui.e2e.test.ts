@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path'
 import { addUnixfs } from '@pinraft/ipfs-connector'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { apiFixture } from './support/api-fixture.ts'
 import {
   type DaemonProcess,
   freePort,
@@ -471,5 +472,38 @@ describe('the dashboard in Chromium, against three daemons', { timeout: 120_000 
     const members = (await (await fetch(url(watched, '/id'))).json()) as { cluster_peers: string[] }
     expect(members.cluster_peers).not.toContain(dead.peerId)
     expect(await page.locator('.notice').textContent()).toBe(`Removed ${dead.name}`)
+  })
+
+  it('works behind basic auth: refused without it, every call of the page carries it once given', async () => {
+    // An API in this process (over an in-memory consensus) with credentials, the real build.
+    const fixture = await apiFixture({ api: { basicAuthCredentials: { admin: 'open sesame' } } })
+    await fixture.app.listen({ host: '127.0.0.1', port: 0 })
+    const address = fixture.app.server.address()
+    const port = typeof address === 'object' && address !== null ? address.port : 0
+    const anonymous = await browser.newPage()
+    const guarded = await browser.newPage()
+    try {
+      // Challenged, and with nothing to answer: headless Chromium gives up on the page.
+      await expect(anonymous.goto(`http://127.0.0.1:${port}/ui`)).rejects.toThrow(
+        /ERR_INVALID_AUTH_CREDENTIALS/,
+      )
+      const statuses: number[] = []
+      guarded.on('response', (response) => statuses.push(response.status()))
+      // As a person who typed the user and password into the browser's prompt.
+      const page = await guarded.goto(`http://admin:open%20sesame@127.0.0.1:${port}/ui`)
+      expect(page?.status()).toBe(200)
+      await expect
+        .poll(() => guarded.locator('table.peers tbody tr').count(), { timeout: 20_000 })
+        .toBe(3)
+      await expect
+        .poll(() => guarded.locator('.self code').textContent(), { timeout: 20_000 })
+        .not.toBe('')
+      expect(statuses.length).toBeGreaterThan(4)
+      expect(statuses.filter((status) => status === 401)).toEqual([])
+    } finally {
+      await anonymous.close()
+      await guarded.close()
+      await fixture.app.close()
+    }
   })
 })

@@ -18,7 +18,9 @@ interface Notice {
 
 /** The dashboard: everything it shows is polled from this peer's public API. */
 export function App(props: { api?: DashboardApi }) {
-  const api = useMemo(() => props.api ?? new DashboardApi(), [props.api])
+  // Absolute URLs on the page's origin: a page opened as http://user:password@host/ui has its
+  // credentials in its own URL, and fetch refuses relative URLs resolved against it.
+  const api = useMemo(() => props.api ?? new DashboardApi(location.origin), [props.api])
   const self = usePolled((signal) => api.id(signal), 10_000)
   const ready = usePolled((signal) => api.ready(signal), 2_000)
   // Raft roles change in an election: asked often so a new leader shows within seconds.
