@@ -1,8 +1,10 @@
+import type { Consensus } from '@pinraft/consensus'
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../src/http/app.ts'
 import { LastErrorRecorder } from '../src/http/last-error.ts'
 import {
+  localRaftStatus,
   parseRaftStatusJson,
   type RaftStatusJson,
   raftStatusJson,
@@ -179,5 +181,49 @@ describe('parseRaftStatusJson', () => {
     expect(parseRaftStatusJson({ peer: 'b', role: 'emperor' }).role).toBe('none')
     expect(() => parseRaftStatusJson({ role: 'leader' })).toThrow(/must carry its "peer"/)
     expect(() => parseRaftStatusJson([])).toThrow(/must be a JSON object/)
+  })
+})
+
+describe('localRaftStatus', () => {
+  /** A consensus whose status puts this peer `where`, ready or not. */
+  function member(where: 'voters' | 'nonVoters' | 'nowhere', ready: boolean): Consensus {
+    return {
+      peerId: 'self',
+      isReady: ready,
+      status: () => ({
+        role: 'follower',
+        leader: 'other',
+        term: 9,
+        commitIndex: 12,
+        appliedIndex: 10,
+        voters: where === 'voters' ? ['other', 'self'] : ['other'],
+        nonVoters: where === 'nonVoters' ? ['self'] : [],
+        replication: {},
+        waitingFor: ready ? null : 'to be promoted',
+      }),
+    } as unknown as Consensus
+  }
+
+  it('calls a non-voter still catching up staging, and one that is ready a non-voter', () => {
+    expect(localRaftStatus(member('nonVoters', false), 'n', null).role).toBe('staging')
+    expect(localRaftStatus(member('nonVoters', true), 'n', null).role).toBe('non-voter')
+    expect(localRaftStatus(member('voters', true), 'n', null).role).toBe('voter')
+    expect(localRaftStatus(member('nowhere', false), 'n', null).role).toBe('none')
+  })
+
+  it('carries the last error and its time', () => {
+    const status = localRaftStatus(member('voters', true), 'n', {
+      message: 'GET /pins: boom',
+      time: '2030-01-01T00:00:00.000Z',
+    })
+    expect(status).toMatchObject({
+      last_error: 'GET /pins: boom',
+      last_error_at: '2030-01-01T00:00:00.000Z',
+      term: 9,
+      commit_index: 12,
+      applied_index: 10,
+      leader: 'other',
+      lag: null,
+    })
   })
 })
