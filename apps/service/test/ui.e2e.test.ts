@@ -44,6 +44,8 @@ let browser: BrowserContext
 let page: Page
 let watched: Peer
 const phone = { width: 390, height: 844 }
+/** How long the page may take to show a change (it polls every 1 to 5 s; CI is loaded). */
+const settled = { timeout: 15_000, interval: 100 }
 const wide = { width: 1440, height: 1000 }
 
 function url(peer: Peer, path: string): string {
@@ -289,12 +291,12 @@ describe('the dashboard in Chromium, against three daemons', { timeout: 120_000 
     )
     for (const peer of peers) {
       const row = page.locator(`tr[data-peer="${peer.peerId}"]`)
-      await expect.poll(() => row.locator('.peer-name').textContent()).toBe(peer.name)
-      await expect.poll(() => row.locator('.ok').textContent()).toBe('ready')
+      await expect.poll(() => row.locator('.peer-name').textContent(), settled).toBe(peer.name)
+      await expect.poll(() => row.locator('.ok').textContent(), settled).toBe('ready')
     }
     expect(await page.locator('tr[data-role="voter"]').count()).toBe(2)
     // Every link is up in the picture.
-    await expect.poll(() => page.locator('.graph g.link[data-up="true"]').count()).toBe(3)
+    await expect.poll(() => page.locator('.graph g.link[data-up="true"]').count(), settled).toBe(3)
     // The routes another part of pinraft adds may be missing here: the page says so, or shows them.
     for (const [route, note] of [
       ['/health/graph', 'GET /health/graph is not available on this peer'],
@@ -325,12 +327,12 @@ describe('the dashboard in Chromium, against three daemons', { timeout: 120_000 
     await page.keyboard.type('from the page')
     await page.keyboard.press('Enter')
     const dialog = page.locator('dialog.confirm')
-    await expect.poll(() => dialog.isVisible()).toBe(true)
+    await expect.poll(() => dialog.isVisible(), settled).toBe(true)
     expect(await dialog.locator('h2').textContent()).toBe('Pin this CID?')
     // Not destructive: the confirm button has the focus, Enter pins.
     expect(await focusedText()).toBe('Pin')
     await page.keyboard.press('Enter')
-    await expect.poll(() => dialog.isVisible()).toBe(false)
+    await expect.poll(() => dialog.isVisible(), settled).toBe(false)
 
     await waitStatusEverywhere(peers, cid, 'pinned')
     const row = page.locator(`table.pins tr[data-cid="${cid}"]`)
@@ -360,7 +362,7 @@ describe('the dashboard in Chromium, against three daemons', { timeout: 120_000 
     await page.locator('#upload-file').setInputFiles(file)
     await page.locator('#upload-pin').uncheck()
     await page.getByRole('button', { name: 'Upload', exact: true }).click()
-    await expect.poll(() => page.getByTestId('added-cid').textContent()).toBe(cid)
+    await expect.poll(() => page.getByTestId('added-cid').textContent(), settled).toBe(cid)
     expect(await page.locator('#upload-progress').getAttribute('value')).toBe('100')
 
     const recovered = page.waitForResponse(
@@ -369,7 +371,7 @@ describe('the dashboard in Chromium, against three daemons', { timeout: 120_000 
     )
     await attention.getByRole('button', { name: 'Recover late' }).focus()
     await page.keyboard.press('Enter')
-    await expect.poll(() => page.locator('dialog.confirm').isVisible()).toBe(true)
+    await expect.poll(() => page.locator('dialog.confirm').isVisible(), settled).toBe(true)
     await page.keyboard.press('Enter')
     expect((await recovered).status()).toBe(200)
     await waitStatusEverywhere(peers, cid, 'pinned')
@@ -388,25 +390,25 @@ describe('the dashboard in Chromium, against three daemons', { timeout: 120_000 
     await page.keyboard.press('Enter')
     const detail = page.locator(`.pin-detail[data-cid="${cid}"]`)
     // The keyboard lands on the pin's status, and Tab goes on to its actions.
-    await expect.poll(() => focusedText()).toBe(`Global status of ${cid}`)
-    await expect.poll(() => detail.getByRole('button', { name: 'Unpin' }).count()).toBe(1)
+    await expect.poll(() => focusedText(), settled).toBe(`Global status of ${cid}`)
+    await expect.poll(() => detail.getByRole('button', { name: 'Unpin' }).count(), settled).toBe(1)
     await page.keyboard.press('Tab')
     expect(await focusedText()).toBe('Recover')
     await page.keyboard.press('Tab')
     expect(await focusedText()).toBe('Unpin')
     await page.keyboard.press('Enter')
     const dialog = page.locator('dialog.confirm')
-    await expect.poll(() => dialog.isVisible()).toBe(true)
+    await expect.poll(() => dialog.isVisible(), settled).toBe(true)
     // Destructive: Cancel has the focus, Escape closes without unpinning.
     expect(await focusedText()).toBe('Cancel')
     await page.keyboard.press('Escape')
-    await expect.poll(() => dialog.isVisible()).toBe(false)
+    await expect.poll(() => dialog.isVisible(), settled).toBe(false)
     expect((await fetch(url(gamma, `/allocations/${cid}`))).status).toBe(200)
 
     // Closing gives the focus back to the button that opened the dialog.
     expect(await focusedText()).toBe('Unpin')
     await page.keyboard.press('Enter')
-    await expect.poll(() => dialog.isVisible()).toBe(true)
+    await expect.poll(() => dialog.isVisible(), settled).toBe(true)
     await page.keyboard.press('Tab')
     expect(await focusedText()).toBe('Unpin')
     await page.keyboard.press('Enter')
@@ -462,13 +464,13 @@ describe('the dashboard in Chromium, against three daemons', { timeout: 120_000 
     await row.getByRole('button', { name: `Remove peer ${dead.name}` }).focus()
     await page.keyboard.press('Enter')
     const dialog = page.locator('dialog.confirm')
-    await expect.poll(() => dialog.isVisible()).toBe(true)
+    await expect.poll(() => dialog.isVisible(), settled).toBe(true)
     expect(await dialog.locator('h2').textContent()).toBe(`Remove ${dead.name} from the cluster?`)
     await page.keyboard.press('Tab')
     expect(await focusedText()).toBe('Remove peer')
     await page.keyboard.press('Enter')
     await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(0)
-    await expect.poll(() => peerRows().count()).toBe(2)
+    await expect.poll(() => peerRows().count(), settled).toBe(2)
     const members = (await (await fetch(url(watched, '/id'))).json()) as { cluster_peers: string[] }
     expect(members.cluster_peers).not.toContain(dead.peerId)
     expect(await page.locator('.notice').textContent()).toBe(`Removed ${dead.name}`)
