@@ -9,7 +9,9 @@ import {
 import { AddressInUseError, JoinError, UsageError } from '../errors.ts'
 import type { ApiContext } from '../http/api-context.ts'
 import { idJson } from '../http/id-json.ts'
+import { LastErrorRecorder } from '../http/last-error.ts'
 import { createPeerMetrics } from '../http/metrics.ts'
+import { localRaftStatus } from '../http/raft-status-json.ts'
 import { type ApiServer, startApiServer } from '../http/server.ts'
 import { type Logger, libraryLogger } from '../logging/logger.ts'
 import { serviceVersion } from '../version.ts'
@@ -18,7 +20,12 @@ import { startIpfsServices } from './ipfs-services.ts'
 import { createServiceLibp2p, type ServiceLibp2p } from './libp2p-node.ts'
 import { type FolderLock, lockFolder } from './lock-file.ts'
 import { startPinning } from './pinning.ts'
-import { handleServiceProtocol, requestId, requestJoin } from './service-protocol.ts'
+import {
+  handleServiceProtocol,
+  requestId,
+  requestJoin,
+  requestRaftStatus,
+} from './service-protocol.ts'
 import { watchTransport } from './transport-watch.ts'
 
 export interface DaemonOptions {
@@ -254,6 +261,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger,
     })
     cleanups.push(() => pinning.stop())
+    const lastError = new LastErrorRecorder()
     const context: ApiContext = {
       consensus,
       peername: configuration.cluster.peername,
@@ -269,6 +277,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ipfs: ipfs.context,
       cluster: pinning.cluster,
       health: pinning.cluster,
+      lastError,
+      remoteRaftStatus: (peerId, callOptions) =>
+        requestRaftStatus(libp2p, peerId, {
+          signal: callOptions?.signal ?? AbortSignal.timeout(configuration.raft.networkTimeout),
+        }),
     }
 
     await handleServiceProtocol(
@@ -304,6 +317,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
             peername: configuration.cluster.peername,
           })
         },
+        raftStatus: async () =>
+          localRaftStatus(consensus, configuration.cluster.peername, lastError.last()),
       },
       configuration.raft.networkTimeout + configuration.raft.waitForLeaderTimeout,
       logger.child({ component: 'service' }),

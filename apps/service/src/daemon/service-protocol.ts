@@ -3,6 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { type IdJson, parseIdJson } from '../http/id-json.ts'
+import { parseRaftStatusJson, type RaftStatusJson } from '../http/raft-status-json.ts'
 import type { Logger } from '../logging/logger.ts'
 
 /**
@@ -15,9 +16,12 @@ export const SERVICE_PROTOCOL = '/pinraft/service/1.0.0'
 const MAX_MESSAGE_BYTES = 64 * 1024
 
 /** `freshState`: the joining peer has no Raft state (if it is a member, a rejoin). */
-type ServiceRequest = { kind: 'join'; freshState?: boolean } | { kind: 'id' }
+type ServiceRequest =
+  | { kind: 'join'; freshState?: boolean }
+  | { kind: 'id' }
+  | { kind: 'raft-status' }
 type ServiceResponse =
-  | { ok: true; id?: IdJson; peers?: string[] }
+  | { ok: true; id?: IdJson; peers?: string[]; raftStatus?: RaftStatusJson }
   | { ok: false; errorName: string; message: string }
 
 export interface ServiceHandlers {
@@ -28,6 +32,8 @@ export interface ServiceHandlers {
    */
   join(peerId: string, options: AbortOptions & { freshState: boolean }): Promise<string[]>
   id(): Promise<IdJson>
+  /** What `GET /raft/status` answers on this peer (the dashboard's view of every member). */
+  raftStatus(): Promise<RaftStatusJson>
 }
 
 const encoder = new TextEncoder()
@@ -69,6 +75,8 @@ export async function handleServiceProtocol(
           response = { ok: true, peers: await handlers.join(remote, { signal, freshState }) }
         } else if (request.kind === 'id') {
           response = { ok: true, id: await handlers.id() }
+        } else if (request.kind === 'raft-status') {
+          response = { ok: true, raftStatus: await handlers.raftStatus() }
         } else {
           response = {
             ok: false,
@@ -143,4 +151,14 @@ export async function requestId(
 ): Promise<IdJson> {
   const response = await call(libp2p, peerIdFromString(peerId), { kind: 'id' }, options)
   return parseIdJson(response.id)
+}
+
+/** Asks a peer for its Raft status (as `GET /raft/status` would answer on that peer). */
+export async function requestRaftStatus(
+  libp2p: Libp2p,
+  peerId: string,
+  options: AbortOptions,
+): Promise<RaftStatusJson> {
+  const response = await call(libp2p, peerIdFromString(peerId), { kind: 'raft-status' }, options)
+  return parseRaftStatusJson(response.raftStatus)
 }

@@ -5,6 +5,8 @@ import type { Logger } from '../logging/logger.ts'
 import type { CorsOptions } from './cors.ts'
 import type { IdJson } from './id-json.ts'
 import type { IpfsApiContext } from './ipfs-context.ts'
+import type { LastErrorRecorder } from './last-error.ts'
+import type { RaftStatusJson } from './raft-status-json.ts'
 import type { StatusCluster } from './routes/pin-status.ts'
 
 /**
@@ -54,6 +56,10 @@ export interface ApiContext {
    * those routes exist only when it is given. The daemon passes its Cluster.
    */
   readonly health?: ClusterHealth
+  /** Another peer's `GET /raft/status` (over libp2p), for `?all=true`; absent in route tests. */
+  remoteRaftStatus?(peerId: string, options?: AbortOptions): Promise<RaftStatusJson>
+  /** Where the API's error handler keeps the last 5xx it answered (`/raft/status`'s `last_error`). */
+  readonly lastError?: LastErrorRecorder
 }
 
 /** The options of the API that come from `api.restapi`. */

@@ -25,6 +25,8 @@ import { healthRoutes } from './routes/health.ts'
 import { ipfsGcRoutes } from './routes/ipfs-gc.ts'
 import { monitorRoutes } from './routes/monitor.ts'
 import { pinStatusRoutes } from './routes/pin-status.ts'
+import { raftStatusRoutes } from './routes/raft-status.ts'
+import { uiRoutes } from './routes/ui.ts'
 
 const errorSchema = {
   type: 'object',
@@ -154,6 +156,7 @@ export const apiRoutes: FastifyPluginAsync<{
   context: ApiContext
   api?: ApiOptions
   metrics: PeerMetrics
+  dashboardFolder?: string
 }> = async (app, options) => {
   const { context, metrics } = options
   const { consensus } = context
@@ -178,6 +181,8 @@ export const apiRoutes: FastifyPluginAsync<{
 
   await app.register(addRoutes, { context })
   await app.register(ipfsGcRoutes, { context })
+  await app.register(raftStatusRoutes, { context })
+  await app.register(uiRoutes, { folder: options.dashboardFolder })
   if (context.cluster !== undefined) {
     await app.register(pinStatusRoutes, {
       cluster: context.cluster,
@@ -383,6 +388,8 @@ export interface CreateAppOptions {
   readonly api?: ApiOptions
   /** The peer's metrics; created over `context.consensus` (and stopped on close) when omitted. */
   readonly metrics?: PeerMetrics
+  /** The dashboard's built files for `GET /ui`; found beside the service when omitted. */
+  readonly dashboardFolder?: string
   /** Fastify server options (`https`, timeouts); the daemon passes them from `api.restapi`. */
   readonly server?: Omit<FastifyServerOptions, 'loggerInstance' | 'logger'> & {
     https?: { cert: Buffer; key: Buffer } & ServerSocketOptions
@@ -440,7 +447,7 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
   } as FastifyServerOptions
   // The HTTP and HTTPS instances differ only in their raw server type, which no route touches.
   const app = fastify(serverOptions) as unknown as FastifyInstance
-  const errorHandler = handleError(context.logger)
+  const errorHandler = handleError(context.logger, context.lastError)
   app.setErrorHandler(errorHandler)
   const routes: { matches: RegExp; method: string }[] = []
   app.addHook('onRoute', (route) => {
@@ -473,9 +480,14 @@ export function createApp(options: CreateAppOptions): FastifyInstance {
     }
     void reply.code(404).send({
       code: 404,
-      message: `no route for ${request.method} ${path}; the routes are GET /id, /version, /peers, /allocations, /allocations/{cid}, /health, /health/ready, /health/alerts, /health/graph, /health/bandwidth, /monitor/metrics, /monitor/metrics/{name}, /metrics, /pins, /pins/{cid}, POST and DELETE /pins/{cid}, POST /pins/{cid}/recover, POST /pins/recover, POST and DELETE /pins/{ipfs,ipns,ipld}/{path}, DELETE /peers/{peer}, POST /add, POST /ipfs/gc`,
+      message: `no route for ${request.method} ${path}; the routes are GET /id, /version, /peers, /allocations, /allocations/{cid}, /health, /health/ready, /health/alerts, /health/graph, /health/bandwidth, /monitor/metrics, /monitor/metrics/{name}, /metrics, /pins, /pins/{cid}, POST and DELETE /pins/{cid}, POST /pins/{cid}/recover, POST /pins/recover, POST and DELETE /pins/{ipfs,ipns,ipld}/{path}, DELETE /peers/{peer}, POST /add, POST /ipfs/gc, GET /raft/status, GET /ui (the dashboard)`,
     })
   })
-  void app.register(apiRoutes, { context, api: options.api, metrics })
+  void app.register(apiRoutes, {
+    context,
+    api: options.api,
+    metrics,
+    dashboardFolder: options.dashboardFolder,
+  })
   return app
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import type { Logger } from '../logging/logger.ts'
+import type { LastErrorRecorder } from './last-error.ts'
 
 /** IPFS Cluster's error body: `{"code": <status>, "message": "..."}`. */
 export interface ErrorJson {
@@ -94,10 +95,11 @@ export function errorResponse(error: FastifyError): ErrorJson {
  * are logged once per cause at warn, not once per request, until a request succeeds again
  * (`recovered()`); other 5xx are logged at error with their stack.
  */
-export function handleError(logger: Logger) {
+export function handleError(logger: Logger, lastError?: LastErrorRecorder) {
   const reported = new Set<string>()
   const handler = (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     const body = errorResponse(error)
+    if (body.code >= 500) lastError?.record(`${request.method} ${request.url}: ${body.message}`)
     if (serverErrors[error.name] !== undefined) {
       if (!reported.has(error.name)) {
         reported.add(error.name)
