@@ -231,7 +231,9 @@ describe('pinraft pin add and pin update, as ipfs-cluster-ctl', () => {
       userAllocations: [a, b],
     })
     // --no-status: the pin itself, as ctl prints it.
-    expect(result.stdout).toMatch(new RegExp(`^${CID_V0} \\| - \\| PIN \\| Repl. Factor: 2-2 \\|`))
+    expect(result.stdout).toMatch(
+      new RegExp(`^${CID_V0} \\|  \\| PIN \\| Repl. Factor: 2--2 \\| Allocations: \\[`),
+    )
   })
 
   it('takes --rmin/--rmax as --replication-min/-max, and -r over both', async () => {

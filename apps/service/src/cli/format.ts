@@ -14,27 +14,36 @@ export function formatId(id: IdJson): string {
   return `${lines.join('\n')}\n`
 }
 
-function replication(pin: PinJson): string {
-  if (pin.replication_factor_min < 0) return 'everywhere'
-  return `${pin.replication_factor_min}-${pin.replication_factor_max}`
+/** Go's `2006-01-02 15:04:05` of an RFC 3339 time, in the offset the time was written with. */
+function goDateTime(time: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/.exec(time)
+  return match === null ? time : `${match[1]} ${match[2]}`
 }
 
-/** One line per pin, as ipfs-cluster-ctl's `pin ls` does. */
+function depth(maxDepth: number): string {
+  if (maxDepth === 0) return 'Direct'
+  if (maxDepth < 0) return 'Recursive'
+  return `Recursive-${maxDepth}`
+}
+
+/**
+ * One line per pin, as ipfs-cluster-ctl's `pin ls` prints it (textFormatPrintPin): type
+ * (`-DIRECT` for direct pins), replication factors and sorted allocations, depth, whether it has
+ * metadata, expiry and when it was added.
+ */
 export function formatPin(pin: PinJson): string {
-  const parts = [
-    pin.cid,
-    pin.name === '' ? '-' : pin.name,
-    pin.type.toUpperCase(),
-    `Repl. Factor: ${replication(pin)}`,
-  ]
-  parts.push(pin.mode === 'direct' ? 'Direct' : 'Recursive')
-  const metadata = Object.entries(pin.metadata ?? {})
-  parts.push(
-    `Metadata: ${metadata.length === 0 ? 'no' : metadata.map(([key, value]) => `${key}=${value}`).join(',')}`,
-  )
-  parts.push(`Exp: ${pin.expire_at === zeroTime || pin.expire_at === '' ? '∞' : pin.expire_at}`)
-  parts.push(`Added: ${pin.timestamp === zeroTime ? '-' : pin.timestamp}`)
-  return `${parts.join(' | ')}\n`
+  const type = pin.type.toUpperCase() + (pin.mode === 'direct' ? '-DIRECT' : '')
+  const everywhere = pin.replication_factor_min === -1 && pin.replication_factor_max === -1
+  const allocations = [...(pin.allocations ?? [])].sort()
+  const placement = everywhere
+    ? 'Repl. Factor: -1 | Allocations: [everywhere]'
+    : `Repl. Factor: ${pin.replication_factor_min}--${pin.replication_factor_max} | Allocations: [${allocations.join(' ')}]`
+  const hasMetadata = Object.keys(pin.metadata ?? {}).length > 0
+  const expiry =
+    pin.expire_at === zeroTime || pin.expire_at === '' ? '∞' : goDateTime(pin.expire_at)
+  const added =
+    pin.timestamp === zeroTime || pin.timestamp === '' ? 'unknown' : goDateTime(pin.timestamp)
+  return `${pin.cid} | ${pin.name} | ${type} | ${placement} | ${depth(pin.max_depth)} | Metadata: ${hasMetadata ? 'yes' : 'no'} | Exp: ${expiry} | Added: ${added}\n`
 }
 
 export type Encoding = 'text' | 'json'
