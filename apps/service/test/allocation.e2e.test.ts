@@ -278,6 +278,55 @@ describe('allocation across four pinraft daemons', () => {
     measured.expiredPinGone = Date.now() - started
   }, 60_000)
 
+  it('pins content only a node outside the cluster has, through the pin’s origins', async () => {
+    // A one-peer cluster of its own (another secret): its IPFS node is no swarm peer of the
+    // four, and routing is off, so the content can only come through the origin's address.
+    const [clusterPort, apiPort] = [await freePort(), await freePort()]
+    const outsider: Peer = {
+      name: 'outsider',
+      folder: join(root, 'outsider'),
+      environment: {
+        ...byName('alpha').environment,
+        PINRAFT_SECRET: randomBytes(32).toString('hex'),
+        PINRAFT_CLUSTER_PEERNAME: 'outsider',
+        PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${clusterPort}`,
+        PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${apiPort}`,
+      },
+      clusterPort,
+      peerId: '',
+      api: `http://127.0.0.1:${apiPort}`,
+    }
+    const init = await runPinraft(['--config', outsider.folder, 'init'], outsider.environment)
+    expect(init.code, init.stderr).toBe(0)
+    start(outsider)
+    try {
+      await ready(outsider)
+      const cid = await content(outsider, 'from an origin')
+      const id = (await (await call(outsider, 'GET', '/id')).json()) as {
+        ipfs: { id: string; addresses: string[] }
+      }
+      const origin = id.ipfs.addresses
+        .map((address) => (address.includes('/p2p/') ? address : `${address}/p2p/${id.ipfs.id}`))
+        .find((address) => address.startsWith('/ip4/127.0.0.1/'))
+      expect(origin, JSON.stringify(id.ipfs)).toBeDefined()
+      const alpha = byName('alpha')
+      const response = await call(
+        alpha,
+        'POST',
+        `/pins/${cid}?replication=1&origins=${encodeURIComponent(origin!)}`,
+      )
+      expect(response.status, await response.clone().text()).toBe(200)
+      const pin = (await response.json()) as PinJson & { origins: string[] }
+      expect(pin.origins).toEqual([origin])
+      const [holder] = pin.allocations.map(nameOf)
+      expect(holder).toBeDefined()
+      await statusesReach(alpha, cid, { [holder!]: 'pinned' }, 60_000)
+    } finally {
+      outsider.daemon?.child.kill('SIGKILL')
+      await outsider.daemon?.exited
+    }
+  }, 120_000)
+
   it('re-allocates the pins of a killed peer and pins them elsewhere within the bound', async () => {
     const delta = byName('delta')
     const alpha = byName('alpha')
