@@ -69,6 +69,13 @@ const unpinWorkers = 1
  * about per CID.
  */
 const listHeadStart = 20
+/**
+ * For how long (from the walk's start) a CID not yet in the lists is asked about on its own;
+ * after that the walk waits for the lists, which answer a CID far faster than a question each.
+ */
+const askWindow = 100
+/** Lines asked about on their own even when the window is over (a loaded machine's first lines). */
+const askAtLeast = 64
 
 /** The IPFS node's pins, read in the background by one statusAll walk. */
 interface IpfsPinListing {
@@ -351,8 +358,9 @@ export class StatelessTracker {
   /**
    * Reads the IPFS node's recursive and direct pin lists (never `all`, which would also list
    * every indirectly pinned block) into a set of multihashes, in the background: the walk does not
-   * wait for a large list before its first line. Until the lists are complete, a CID not yet seen
-   * in them is asked about on its own (`pinLsCid`), so every answer is the IPFS node's, as 1.x's.
+   * wait for a large list before its first line. For its first `askWindow` ms, a CID not yet seen
+   * in the lists is asked about on its own (`pinLsCid`); then the walk waits for the lists. Every
+   * answer is the IPFS node's, as in 1.x.
    */
   #listIpfsPins(options: AbortOptions): IpfsPinListing {
     const held = new Set<string>()
@@ -363,6 +371,8 @@ export class StatelessTracker {
         : AbortSignal.any([options.signal, controller.signal])
     let complete = false
     let failure: Error | null = null
+    const began = performance.now()
+    let asked = 0
     const done = (async () => {
       try {
         for (const type of ['recursive', 'direct'] as const) {
@@ -400,6 +410,13 @@ export class StatelessTracker {
         check()
         if (held.has(multihashKey(cid))) return true
         if (complete) return false
+        if (asked >= askAtLeast && performance.now() - began > askWindow) {
+          // Asking per CID is slower than the lists: past the first lines, wait for them.
+          await done
+          check()
+          return held.has(multihashKey(cid))
+        }
+        asked++
         try {
           const type = await this.#connector.pinLsCid(cid, askOptions)
           return type === 'recursive' || type === 'direct'
