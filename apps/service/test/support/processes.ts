@@ -291,5 +291,5 @@ export async function removeTestCluster(
     await peer.daemon.exited
     peer.daemon = undefined
   }
-  if (root !== undefined) await rm(root, { recursive: true, force: true })
+  if (root !== undefined && root !== '') await rm(root, { recursive: true, force: true })
 }
