@@ -82,7 +82,7 @@ interface IpfsPinListing {
   /** Waits until the lists are read, or `milliseconds` passed; throws if listing failed. */
   settledWithin(milliseconds: number): Promise<void>
   /** Whether IPFS pins `cid` recursively or directly: from the lists, or asked while they are read. */
-  holds(cid: CID, options?: AbortOptions): Promise<boolean>
+  holds(cid: CID, options?: AbortOptions): boolean | Promise<boolean>
   abort(): void
 }
 const ipfsIdMaxAge = 60_000
@@ -338,13 +338,17 @@ export class StatelessTracker {
         if (pin.type === 'meta-pin') status = 'sharded'
         else if (!isAllocatedTo(pin, this.peerId)) status = 'remote'
         else if (listing === null) continue
-        else if (await listing.holds(pin.cid, options)) status = 'pinned'
-        else if (pinnedDuringWalk.has(pin.cid.toString())) {
-          // Pinned after the list was read (an operation finished meanwhile): not lost.
-          status = 'pinned'
-        } else {
-          status = 'unexpectedly_unpinned'
-          error = unexpectedlyUnpinnedError
+        else {
+          // Awaited only when it is a promise: an await per line is a walk's main cost.
+          const answer = listing.holds(pin.cid, options)
+          if (typeof answer === 'boolean' ? answer : await answer) status = 'pinned'
+          else if (pinnedDuringWalk.has(pin.cid.toString())) {
+            // Pinned after the list was read (an operation finished meanwhile): not lost.
+            status = 'pinned'
+          } else {
+            status = 'unexpectedly_unpinned'
+            error = unexpectedlyUnpinnedError
+          }
         }
         if (matchesFilter(status, filter)) {
           yield this.#info(pin, ipfs, status, pin.timestamp, error)
@@ -406,24 +410,29 @@ export class StatelessTracker {
         clearTimeout(timer)
         check()
       },
-      holds: async (cid, askOptions) => {
+      // Synchronous once the lists are in.
+      holds: (cid, askOptions) => {
         check()
-        if (held.has(multihashKey(cid))) return true
+        const key = multihashKey(cid)
+        if (held.has(key)) return true
         if (complete) return false
         if (asked >= askAtLeast && performance.now() - began > askWindow) {
           // Asking per CID is slower than the lists: past the first lines, wait for them.
-          await done
-          check()
-          return held.has(multihashKey(cid))
+          return done.then(() => {
+            check()
+            return held.has(key)
+          })
         }
         asked++
-        try {
-          const type = await this.#connector.pinLsCid(cid, askOptions)
-          return type === 'recursive' || type === 'direct'
-        } catch (error) {
-          askOptions?.signal?.throwIfAborted()
-          throw new Error(`could not get pinset from IPFS: ${messageOf(error)}`, { cause: error })
-        }
+        return this.#connector.pinLsCid(cid, askOptions).then(
+          (type) => type === 'recursive' || type === 'direct',
+          (error: unknown) => {
+            askOptions?.signal?.throwIfAborted()
+            throw new Error(`could not get pinset from IPFS: ${messageOf(error)}`, {
+              cause: error,
+            })
+          },
+        )
       },
       abort: () => controller.abort(),
     }
