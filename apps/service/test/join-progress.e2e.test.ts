@@ -38,14 +38,26 @@ function logLines(peer: TestPeer): LogLine[] {
 }
 
 beforeAll(async () => {
-  const cluster = await initTestCluster('pinraft-join-e2e-', { names: ['leader', 'joiner'] })
+  // `elsewhere` never starts: the pins are allocated to it, so neither running peer tries to pin
+  // 500,000 CIDs nobody holds (they are `remote` to both).
+  const cluster = await initTestCluster('pinraft-join-e2e-', {
+    names: ['leader', 'joiner', 'elsewhere'],
+  })
   root = cluster.root
   peers = cluster.peers
-  const [leader] = peers as [TestPeer, TestPeer]
+  const [leader, , elsewhere] = peers as [TestPeer, TestPeer, TestPeer]
   const file = join(root, 'pins.json')
   const output = createWriteStream(file)
   for (let index = 0; index < pinCount; index++) {
-    const line = `${pinToClusterJson(validatePin({ cid: await cidFor(index), name: `pin ${index}` }))}\n`
+    const line = `${pinToClusterJson(
+      validatePin({
+        cid: await cidFor(index),
+        name: `pin ${index}`,
+        allocations: [elsewhere.peerId],
+        replicationFactorMin: 1,
+        replicationFactorMax: 1,
+      }),
+    )}\n`
     if (!output.write(line)) await once(output, 'drain')
   }
   output.end()
@@ -66,7 +78,7 @@ afterAll(async () => {
 
 describe('a peer joining a large pinset', () => {
   it('logs what it waits for and how far it got (index x of y) until it is ready', async () => {
-    const [leader, joiner] = peers as [TestPeer, TestPeer]
+    const [leader, joiner] = peers as [TestPeer, TestPeer, TestPeer]
     startPeer(joiner, ['--bootstrap', clusterAddress(leader), '--join-timeout', '5m'])
     await waitPeerReady(joiner, 300_000)
     const lines = logLines(joiner)

@@ -465,12 +465,13 @@ export class StatelessTracker {
         const pin = this.#consensus.state().get(key)
         // Removed while recovering: nothing to pin.
         if (pin === undefined) return this.status(info.cid, options)
-        this.#logger.info('restarting pin operation', { cid: key })
+        // Debug, not info as in 1.x: a restart's recover pass would log one line per pin.
+        this.#logger.debug('restarting pin operation', { cid: key })
         this.#tryEnqueue(key, isAllocatedTo(pin, this.peerId) ? 'pin' : 'remote', pin.timestamp)
         return this.status(info.cid, options)
       }
       case 'unpin_error':
-        this.#logger.info('restarting unpin operation', { cid: key })
+        this.#logger.debug('restarting unpin operation', { cid: key })
         this.#tryEnqueue(key, 'unpin', null)
         return this.status(info.cid, options)
       default:

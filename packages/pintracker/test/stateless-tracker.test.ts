@@ -162,6 +162,44 @@ describe('StatelessTracker', () => {
     expect((await tracker.status(cid)).status).toBe('pinned')
   })
 
+  it('logs no INFO line per pin when a restart re-pins what it lost (issue 17)', async () => {
+    const first = await tracked()
+    const cids = [
+      await availableContent(first.network, 'quiet a'),
+      await availableContent(first.network, 'quiet b'),
+    ]
+    for (const cid of cids) first.group.pin({ cid, timestamp: start })
+    await first.clock.advance(1000)
+    await first.tracker.stop()
+    const lines: { level: string; message: string }[] = []
+    const record =
+      (level: string) =>
+      (message: string): void => {
+        lines.push({ level, message })
+      }
+    const logger = {
+      debug: record('debug'),
+      info: record('info'),
+      warn: record('warn'),
+      error: record('error'),
+    }
+    const connector = new FakeIpfsConnector({ clock: first.clock, network: first.network })
+    const restarted = await tracked({
+      clock: first.clock,
+      network: first.network,
+      group: first.group,
+      connector,
+      logger,
+    })
+    await restarted.clock.advance(1000)
+    expect(connector.pinCount).toBe(2)
+    expect(lines.filter((line) => line.message === 'restarting pin operation')).toEqual([
+      { level: 'debug', message: 'restarting pin operation' },
+      { level: 'debug', message: 'restarting pin operation' },
+    ])
+    expect(lines.filter((line) => line.level === 'info')).toEqual([])
+  })
+
   it('re-pins on start what the state says it must hold (a restarted peer)', async () => {
     const first = await tracked()
     const cids = [
