@@ -84,27 +84,27 @@ describe('a peer joining a large pinset', () => {
     const lines = logLines(joiner)
     const messages = lines.map((line) => line.msg ?? '')
     expect(messages).toContain('added to the cluster; catching up with the leader')
+    const dump = `the joiner's log:\n${messages.join('\n')}`
     // The daemon's join progress: applied index of the leader's commit index, and pins so far.
     const progress = lines.filter((line) =>
       /^catching up with the leader: applied \d+ of \d+ \(\d+ pins so far\)$/.test(line.msg ?? ''),
     )
-    // Consensus's own line while not ready: what it waits for, with the numbers.
+    // Consensus's own lines while not ready: what it waits for (to be added, a leader, a
+    // snapshot, to catch up: index x of y), with the likely causes.
     const waiting = lines.filter((line) => (line.msg ?? '').startsWith('not ready: waiting '))
-    expect(
-      progress.length + waiting.length,
-      `no progress line in:\n${messages.join('\n')}`,
-    ).toBeGreaterThan(0)
     for (const line of progress) {
       expect(line).toMatchObject({
         appliedIndex: expect.any(Number),
         commitIndex: expect.any(Number),
         pins: expect.any(Number),
       })
-      expect(line.appliedIndex as number).toBeLessThanOrEqual(line.commitIndex as number)
+      expect(line.appliedIndex as number, dump).toBeLessThanOrEqual(line.commitIndex as number)
     }
-    for (const line of waiting) {
-      expect(line.waitingFor).toEqual(expect.any(String))
-      expect(line.msg).toMatch(/leader|snapshot|index \d+ of \d+/)
-    }
+    for (const line of waiting) expect(line.waitingFor, dump).toEqual(expect.any(String))
+    // How far it got, in numbers, at least once while it caught up.
+    const numbered = [...progress, ...waiting].filter((line) =>
+      /(applied|index) \d+ of \d+/.test(line.msg ?? ''),
+    )
+    expect(numbered.length, dump).toBeGreaterThan(0)
   }, 400_000)
 })
