@@ -13,10 +13,16 @@ if (!(major >= required)) {
 }
 // From a checkout (or `pnpm link --global`): the TypeScript sources, with workspace packages
 // resolved to their sources through the `@pinraft/source` export condition, so nothing needs
-// building. Installed as a package (Node does not strip types under node_modules): the build.
+// building. Installed as a package (`pnpm pack`, `pnpm deploy`): the build, because Node does
+// not strip types under node_modules, where the installed dependencies are. A checkout is told
+// apart by its tsconfig.json, which `files` leaves out of every package.
 const { existsSync } = await import('node:fs')
 const sources = new URL('../src/cli/main.ts', import.meta.url)
-if (!import.meta.url.includes('/node_modules/') && existsSync(sources)) {
+const checkout =
+  !import.meta.url.includes('/node_modules/') &&
+  existsSync(sources) &&
+  existsSync(new URL('../tsconfig.json', import.meta.url))
+if (checkout) {
   const { registerHooks } = await import('node:module')
   registerHooks({
     resolve(specifier, context, nextResolve) {

@@ -1,16 +1,17 @@
-import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ApiClient } from '../src/client/api-client.ts'
 import {
   cidFor,
-  type DaemonProcess,
-  freePort,
+  clusterAddress,
+  initTestCluster,
+  removeTestCluster,
   runPinraft,
-  spawnDaemon,
+  startPeer,
+  stopPeer,
+  type TestPeer,
   waitFor,
+  waitPeerReady,
 } from './support/processes.ts'
 
 /**
@@ -20,31 +21,16 @@ import {
  * steps build on each other, so the tests run in order.
  */
 
-interface Peer {
-  readonly name: string
-  readonly folder: string
-  readonly clusterPort: number
-  readonly apiPort: number
-  readonly environment: NodeJS.ProcessEnv
-  readonly client: ApiClient
-  peerId: string
-  daemon?: DaemonProcess
-}
+type Peer = TestPeer
 
-const secret = randomBytes(32).toString('hex')
-let root: string
-const peers: Peer[] = []
+let root = ''
+let peers: Peer[] = []
 /** Every pin a peer acknowledged (200), by CID. */
 const acknowledged = new Set<string>()
 let nextCid = 0
 
-function address(peer: Peer): string {
-  return `/ip4/127.0.0.1/tcp/${peer.clusterPort}/p2p/${peer.peerId}`
-}
-
-function start(peer: Peer, extra: string[] = []): void {
-  peer.daemon = spawnDaemon(['--config', peer.folder, 'daemon', ...extra], peer.environment)
-}
+const address = clusterAddress
+const start = startPeer
 
 async function metric(peer: Peer, name: string): Promise<number | undefined> {
   const text = await peer.client.metrics()
@@ -52,35 +38,8 @@ async function metric(peer: Peer, name: string): Promise<number | undefined> {
   return line === undefined ? undefined : Number(line.split(' ')[1])
 }
 
-async function waitReady(peer: Peer, timeout = 20_000): Promise<void> {
-  try {
-    await waitFor(
-      `${peer.name} to be ready`,
-      async () => ((await metric(peer, 'pinraft_consensus_ready')) === 1 ? true : undefined),
-      timeout,
-    )
-  } catch (error) {
-    throw new Error(
-      `${(error as Error).message}\n--- ${peer.name} output ---\n${peer.daemon?.output().slice(-4000)}`,
-    )
-  }
-}
-
-async function stop(peer: Peer, signal: NodeJS.Signals): Promise<number | null> {
-  const daemon = peer.daemon
-  if (daemon === undefined) return null
-  daemon.child.kill(signal)
-  const code = await Promise.race([
-    daemon.exited,
-    new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 15_000)),
-  ])
-  if (code === 'timeout') {
-    daemon.child.kill('SIGKILL')
-    throw new Error(`${peer.name} did not stop after ${signal}\n${daemon.output().slice(-4000)}`)
-  }
-  peer.daemon = undefined
-  return code
-}
+const waitReady = (peer: Peer) => waitPeerReady(peer, 20_000)
+const stop = (peer: Peer, signal: NodeJS.Signals) => stopPeer(peer, signal, 15_000)
 
 async function leaderOf(candidates: Peer[]): Promise<Peer> {
   return waitFor(
@@ -150,52 +109,13 @@ async function expectAllPinsEverywhere(on: Peer[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'pinraft-e2e-'))
-  for (const name of ['alpha', 'beta', 'gamma']) {
-    const [clusterPort, apiPort] = [await freePort(), await freePort()]
-    const folder = join(root, name)
-    const environment: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: root,
-      PINRAFT_SECRET: secret,
-      PINRAFT_LOG_LEVEL: 'info',
-      PINRAFT_CLUSTER_PEERNAME: name,
-      PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${clusterPort}`,
-      PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${apiPort}`,
-      // Never the default /ip4/0.0.0.0/tcp/4001: three peers share this machine.
-      PINRAFT_IPFS_CONNECTOR_EMBEDDED_LISTEN_MULTIADDRESS: '/ip4/127.0.0.1/tcp/0',
-      // Fast, but not twitchy, timings for a shared 2-core machine.
-      PINRAFT_CONSENSUS_RAFT_HEARTBEAT_TIMEOUT: '300ms',
-      PINRAFT_CONSENSUS_RAFT_ELECTION_TIMEOUT: '300ms',
-      PINRAFT_CONSENSUS_RAFT_LEADER_LEASE_TIMEOUT: '150ms',
-      PINRAFT_CONSENSUS_RAFT_WAIT_FOR_LEADER_TIMEOUT: '5s',
-      PINRAFT_CONSENSUS_RAFT_NETWORK_TIMEOUT: '5s',
-    }
-    const init = await runPinraft(['--config', folder, 'init'], environment)
-    expect(init.code, init.stderr).toBe(0)
-    const identity = JSON.parse(await readFile(join(folder, 'identity.json'), 'utf8')) as {
-      id: string
-    }
-    peers.push({
-      name,
-      folder,
-      clusterPort,
-      apiPort,
-      environment,
-      peerId: identity.id,
-      client: new ApiClient({ baseUrl: `http://127.0.0.1:${apiPort}`, timeout: 10_000 }),
-    })
-  }
+  const cluster = await initTestCluster('pinraft-e2e-', { clientTimeout: 10_000 })
+  root = cluster.root
+  peers = cluster.peers
 }, 60_000)
 
 afterAll(async () => {
-  for (const peer of peers) {
-    if (peer.daemon !== undefined) {
-      peer.daemon.child.kill('SIGKILL')
-      await peer.daemon.exited
-    }
-  }
-  if (root !== undefined) await rm(root, { recursive: true, force: true })
+  await removeTestCluster(root, peers)
 })
 
 describe('a three-peer cluster of pinraft daemons', { timeout: 45_000 }, () => {

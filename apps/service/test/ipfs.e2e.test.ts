@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CarWriter } from '@ipld/car/writer'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -14,13 +13,17 @@ import {
 } from '@pinraft/ipfs-connector'
 import { CID } from 'multiformats/cid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ApiClient } from '../src/client/api-client.ts'
 import {
-  type DaemonProcess,
-  freePort,
+  apiHost,
+  clusterAddress,
+  initTestCluster,
+  removeTestCluster,
   runPinraft,
-  spawnDaemon,
+  startPeer,
+  stopPeer,
+  type TestPeer,
   waitFor,
+  waitPeerReady,
 } from './support/processes.ts'
 
 /**
@@ -30,62 +33,22 @@ import {
  * The steps build on each other, so the tests run in order.
  */
 
-interface Peer {
-  readonly name: string
-  readonly folder: string
-  readonly clusterPort: number
-  readonly apiPort: number
-  readonly environment: NodeJS.ProcessEnv
-  readonly client: ApiClient
-  peerId: string
-  daemon?: DaemonProcess
-}
+type Peer = TestPeer
 
-const secret = randomBytes(32).toString('hex')
-let root: string
-const peers: Peer[] = []
+let root = ''
+let peers: Peer[] = []
 const bigFile = randomBytes(5 * 1024 * 1024)
 let bigRoot = ''
 let directoryRoot = ''
 
-function address(peer: Peer): string {
-  return `/ip4/127.0.0.1/tcp/${peer.clusterPort}/p2p/${peer.peerId}`
-}
+const address = clusterAddress
+const start = startPeer
+const waitReady = waitPeerReady
 
-function start(peer: Peer, extra: string[] = []): void {
-  peer.daemon = spawnDaemon(['--config', peer.folder, 'daemon', ...extra], peer.environment)
-}
-
-async function waitReady(peer: Peer, timeout = 30_000): Promise<void> {
-  try {
-    await waitFor(
-      `${peer.name} to be ready`,
-      async () => {
-        const text = await peer.client.metrics()
-        return text.includes('pinraft_consensus_ready 1') ? true : undefined
-      },
-      timeout,
-    )
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\n${peer.daemon?.output().slice(-4000)}`)
-  }
-}
-
+/** A clean stop: the IPFS node, consensus and libp2p closed without an unhandled error. */
 async function stop(peer: Peer): Promise<void> {
-  const daemon = peer.daemon
-  if (daemon === undefined) return
-  daemon.child.kill('SIGTERM')
-  const code = await Promise.race([
-    daemon.exited,
-    new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 20_000)),
-  ])
-  if (code === 'timeout') {
-    daemon.child.kill('SIGKILL')
-    throw new Error(`${peer.name} did not stop\n${daemon.output().slice(-4000)}`)
-  }
-  // A clean stop: the IPFS node, consensus and libp2p closed without an unhandled error.
-  expect(code, daemon.output().slice(-4000)).toBe(0)
-  peer.daemon = undefined
+  const output = peer.daemon?.output() ?? ''
+  expect(await stopPeer(peer), output.slice(-4000)).toBe(0)
 }
 
 /** Waits until each peer's pin tracker reports `status` for `cid` (`GET /pins/{cid}?local`). */
@@ -113,10 +76,6 @@ async function waitStatus(on: Peer[], cid: string, status: string, timeout = 60_
     }
   }
   return entries
-}
-
-function apiHost(peer: Peer): string {
-  return `/ip4/127.0.0.1/tcp/${peer.apiPort}`
 }
 
 /** Every block CID of the DAG the adder makes from `entries` (default parameters). */
@@ -159,44 +118,12 @@ function multipart(parts: { name: string; type: string; body: Uint8Array | strin
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'pinraft-ipfs-e2e-'))
-  for (const name of ['alpha', 'beta', 'gamma']) {
-    const [clusterPort, apiPort] = [await freePort(), await freePort()]
-    const folder = join(root, name)
-    const environment: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: root,
-      PINRAFT_SECRET: secret,
-      PINRAFT_LOG_LEVEL: 'info',
-      PINRAFT_CLUSTER_PEERNAME: name,
-      PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${clusterPort}`,
-      PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${apiPort}`,
-      // The embedded IPFS node on loopback only, never the default 0.0.0.0:4001.
-      PINRAFT_IPFS_CONNECTOR_EMBEDDED_LISTEN_MULTIADDRESS: '/ip4/127.0.0.1/tcp/0',
-      PINRAFT_IPFS_CONNECTOR_EMBEDDED_CONNECT_SWARMS_DELAY: '0s',
-      // Short, so that a CID nobody holds fails within the test.
-      PINRAFT_IPFS_CONNECTOR_EMBEDDED_PIN_TIMEOUT: '3s',
-      PINRAFT_CONSENSUS_RAFT_HEARTBEAT_TIMEOUT: '300ms',
-      PINRAFT_CONSENSUS_RAFT_ELECTION_TIMEOUT: '300ms',
-      PINRAFT_CONSENSUS_RAFT_LEADER_LEASE_TIMEOUT: '150ms',
-      PINRAFT_CONSENSUS_RAFT_WAIT_FOR_LEADER_TIMEOUT: '5s',
-      PINRAFT_CONSENSUS_RAFT_NETWORK_TIMEOUT: '5s',
-    }
-    const init = await runPinraft(['--config', folder, 'init'], environment)
-    expect(init.code, init.stderr).toBe(0)
-    const identity = JSON.parse(await readFile(join(folder, 'identity.json'), 'utf8')) as {
-      id: string
-    }
-    peers.push({
-      name,
-      folder,
-      clusterPort,
-      apiPort,
-      environment,
-      peerId: identity.id,
-      client: new ApiClient({ baseUrl: `http://127.0.0.1:${apiPort}`, timeout: 30_000 }),
-    })
-  }
+  const cluster = await initTestCluster('pinraft-ipfs-e2e-', {
+    // Short, so that a CID nobody holds fails within the test.
+    environment: () => ({ PINRAFT_IPFS_CONNECTOR_EMBEDDED_PIN_TIMEOUT: '3s' }),
+  })
+  root = cluster.root
+  peers = cluster.peers
   await writeFile(join(root, 'big.bin'), bigFile)
   await mkdir(join(root, 'site', 'css'), { recursive: true })
   await writeFile(join(root, 'site', 'index.html'), '<h1>pinraft</h1>\n')
@@ -204,13 +131,7 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
-  for (const peer of peers) {
-    if (peer.daemon !== undefined) {
-      peer.daemon.child.kill('SIGKILL')
-      await peer.daemon.exited
-    }
-  }
-  if (root !== undefined) await rm(root, { recursive: true, force: true })
+  await removeTestCluster(root, peers)
 })
 
 describe('three pinraft daemons with embedded IPFS nodes', { timeout: 120_000 }, () => {

@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { CarWriter } from '@ipld/car/writer'
 import * as Cluster from '@nftstorage/ipfs-cluster'
 import { CID } from 'multiformats/cid'
@@ -9,10 +6,11 @@ import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  type DaemonProcess,
-  freePort,
+  initTestCluster,
+  removeTestCluster,
   runPinraft,
-  spawnDaemon,
+  startTestCluster,
+  type TestPeer,
   waitFor,
 } from './support/processes.ts'
 
@@ -22,37 +20,14 @@ import {
  * IPFS Cluster 1.x takes, and it must understand every answer.
  */
 
-interface Peer {
-  readonly name: string
-  readonly folder: string
-  readonly environment: NodeJS.ProcessEnv
+interface Peer extends TestPeer {
+  /** The published client's configuration for this peer's API. */
   readonly config: { url: URL }
-  readonly clusterPort: number
-  peerId: string
-  daemon?: DaemonProcess
 }
 
-const secret = randomBytes(32).toString('hex')
-let root: string
-const peers: Peer[] = []
+let root = ''
+let peers: Peer[] = []
 let added = ''
-
-function start(peer: Peer, extra: string[] = []): void {
-  peer.daemon = spawnDaemon(['--config', peer.folder, 'daemon', ...extra], peer.environment)
-}
-
-async function ready(peer: Peer): Promise<void> {
-  await waitFor(
-    `${peer.name} to be ready`,
-    async () => {
-      const response = await fetch(new URL('health/ready', peer.config.url)).catch(() => null)
-      return response?.status === 204 ? true : undefined
-    },
-    30_000,
-  ).catch((error: Error) => {
-    throw new Error(`${error.message}\n${peer.daemon?.output().slice(-3000)}`)
-  })
-}
 
 /** The client's status of `cid` from `peer`, once every peer reports `status` (bounded). */
 async function statusEverywhere(peer: Peer, cid: string, status: string) {
@@ -70,59 +45,23 @@ async function statusEverywhere(peer: Peer, cid: string, status: string) {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'pinraft-client-e2e-'))
-  for (const name of ['alpha', 'beta', 'gamma']) {
-    const [clusterPort, apiPort] = [await freePort(), await freePort()]
-    const folder = join(root, name)
-    const environment: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: root,
-      PINRAFT_SECRET: secret,
-      PINRAFT_CLUSTER_PEERNAME: name,
-      PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${clusterPort}`,
-      PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${apiPort}`,
-      // Loopback only, never the default 0.0.0.0:4001.
-      PINRAFT_IPFS_CONNECTOR_EMBEDDED_LISTEN_MULTIADDRESS: '/ip4/127.0.0.1/tcp/0',
-      PINRAFT_IPFS_CONNECTOR_EMBEDDED_CONNECT_SWARMS_DELAY: '0s',
-      PINRAFT_CONSENSUS_RAFT_HEARTBEAT_TIMEOUT: '300ms',
-      PINRAFT_CONSENSUS_RAFT_ELECTION_TIMEOUT: '300ms',
-      PINRAFT_CONSENSUS_RAFT_LEADER_LEASE_TIMEOUT: '150ms',
-      PINRAFT_CONSENSUS_RAFT_NETWORK_TIMEOUT: '3s',
-      // Metrics within a second of start, so that pins can be allocated soon.
+  const cluster = await initTestCluster('pinraft-client-e2e-', {
+    // Metrics within a second of start, so that pins can be allocated soon.
+    environment: () => ({
       PINRAFT_CLUSTER_MONITOR_PING_INTERVAL: '1s',
       PINRAFT_MONITOR_PUBSUBMON_CHECK_INTERVAL: '1s',
       PINRAFT_INFORMER_DISK_METRIC_TTL: '5s',
-    }
-    const init = await runPinraft(['--config', folder, 'init'], environment)
-    expect(init.code, init.stderr).toBe(0)
-    const identity = JSON.parse(await readFile(join(folder, 'identity.json'), 'utf8')) as {
-      id: string
-    }
-    peers.push({
-      name,
-      folder,
-      environment,
-      clusterPort,
-      peerId: identity.id,
-      config: { url: new URL(`http://127.0.0.1:${apiPort}/`) },
-    })
-  }
-  const [first, ...others] = peers as [Peer, ...Peer[]]
-  start(first)
-  await ready(first)
-  for (const peer of others) {
-    start(peer, ['--bootstrap', `/ip4/127.0.0.1/tcp/${first.clusterPort}/p2p/${first.peerId}`])
-    await ready(peer)
-  }
+    }),
+  })
+  root = cluster.root
+  peers = cluster.peers.map((peer) =>
+    Object.assign(peer, { config: { url: new URL(`http://127.0.0.1:${peer.apiPort}/`) } }),
+  )
+  await startTestCluster(peers)
 }, 120_000)
 
 afterAll(async () => {
-  for (const peer of peers) {
-    if (peer.daemon === undefined) continue
-    peer.daemon.child.kill('SIGKILL')
-    await peer.daemon.exited
-  }
-  if (root !== undefined) await rm(root, { recursive: true, force: true })
+  await removeTestCluster(root, peers)
 })
 
 describe('@nftstorage/ipfs-cluster against three pinraft peers', () => {

@@ -63,6 +63,28 @@ export interface StatusAllOptions extends AbortOptions {
 }
 
 const unpinWorkers = 1
+/**
+ * How long statusAll waits for the IPFS pin lists before it answers lines one CID at a time:
+ * short enough for a first line within 100 ms, long enough that a small pinset is never asked
+ * about per CID.
+ */
+const listHeadStart = 20
+/**
+ * For how long (from the walk's start) a CID not yet in the lists is asked about on its own;
+ * after that the walk waits for the lists, which answer a CID far faster than a question each.
+ */
+const askWindow = 100
+/** Lines asked about on their own even when the window is over (a loaded machine's first lines). */
+const askAtLeast = 64
+
+/** The IPFS node's pins, read in the background by one statusAll walk. */
+interface IpfsPinListing {
+  /** Waits until the lists are read, or `milliseconds` passed; throws if listing failed. */
+  settledWithin(milliseconds: number): Promise<void>
+  /** Whether IPFS pins `cid` recursively or directly: from the lists, or asked while they are read. */
+  holds(cid: CID, options?: AbortOptions): boolean | Promise<boolean>
+  abort(): void
+}
 const ipfsIdMaxAge = 60_000
 
 /** Whether `pin` must be pinned on `peerId` (1.x's !IsRemotePin, with empty allocations as everywhere). */
@@ -298,44 +320,121 @@ export class StatelessTracker {
     pinnedDuringWalk: ReadonlySet<string>,
     options: StatusAllOptions,
   ): AsyncGenerator<PinInfo> {
-    let held: Set<string> | null = null
-    if (wantsIpfs) {
-      held = new Set()
+    const listing = wantsIpfs ? this.#listIpfsPins(options) : null
+    try {
+      // A small pinset's lists are in before the first line: nothing is asked per CID then.
+      if (listing !== null) await listing.settledWithin(listHeadStart)
+      for await (const pin of this.#consensus.state().list({ signal: options.signal })) {
+        // Building a CID's string is the walk's main cost: skip it when nothing is in flight.
+        const operation =
+          this.#operations.size === 0 ? undefined : this.#operations.get(pin.cid.toString())
+        if (operation !== undefined) {
+          const info = this.#operationInfo(operation, ipfs)
+          if (matchesFilter(info.status, filter)) yield info
+          continue
+        }
+        let status: TrackerStatus
+        let error = ''
+        if (pin.type === 'meta-pin') status = 'sharded'
+        else if (!isAllocatedTo(pin, this.peerId)) status = 'remote'
+        else if (listing === null) continue
+        else {
+          // Awaited only when it is a promise: an await per line is a walk's main cost.
+          const answer = listing.holds(pin.cid, options)
+          if (typeof answer === 'boolean' ? answer : await answer) status = 'pinned'
+          else if (pinnedDuringWalk.has(pin.cid.toString())) {
+            // Pinned after the list was read (an operation finished meanwhile): not lost.
+            status = 'pinned'
+          } else {
+            status = 'unexpectedly_unpinned'
+            error = unexpectedlyUnpinnedError
+          }
+        }
+        if (matchesFilter(status, filter)) {
+          yield this.#info(pin, ipfs, status, pin.timestamp, error)
+        }
+      }
+    } finally {
+      listing?.abort()
+    }
+  }
+
+  /**
+   * Reads the IPFS node's recursive and direct pin lists (never `all`, which would also list
+   * every indirectly pinned block) into a set of multihashes, in the background: the walk does not
+   * wait for a large list before its first line. For its first `askWindow` ms, a CID not yet seen
+   * in the lists is asked about on its own (`pinLsCid`); then the walk waits for the lists. Every
+   * answer is the IPFS node's, as in 1.x.
+   */
+  #listIpfsPins(options: AbortOptions): IpfsPinListing {
+    const held = new Set<string>()
+    const controller = new AbortController()
+    const signal =
+      options.signal === undefined
+        ? controller.signal
+        : AbortSignal.any([options.signal, controller.signal])
+    let complete = false
+    let failure: Error | null = null
+    const began = performance.now()
+    let asked = 0
+    const done = (async () => {
       try {
-        // Two lists, as 1.x asks: `all` would also list every indirectly pinned block.
         for (const type of ['recursive', 'direct'] as const) {
-          for await (const entry of this.#connector.pinLs({ type, signal: options.signal })) {
+          for await (const entry of this.#connector.pinLs({ type, signal })) {
             held.add(multihashKey(entry.cid))
           }
         }
+        complete = true
       } catch (error) {
-        options.signal?.throwIfAborted()
-        throw new Error(`could not get pinset from IPFS: ${messageOf(error)}`, { cause: error })
+        if (!controller.signal.aborted) {
+          failure = new Error(`could not get pinset from IPFS: ${messageOf(error)}`, {
+            cause: error,
+          })
+        }
       }
+    })()
+    const check = (): void => {
+      options.signal?.throwIfAborted()
+      if (failure !== null) throw failure
     }
-    for await (const pin of this.#consensus.state().list({ signal: options.signal })) {
-      // Building a CID's string is the walk's main cost: skip it when nothing is in flight.
-      const operation =
-        this.#operations.size === 0 ? undefined : this.#operations.get(pin.cid.toString())
-      if (operation !== undefined) {
-        const info = this.#operationInfo(operation, ipfs)
-        if (matchesFilter(info.status, filter)) yield info
-        continue
-      }
-      let status: TrackerStatus
-      let error = ''
-      if (pin.type === 'meta-pin') status = 'sharded'
-      else if (!isAllocatedTo(pin, this.peerId)) status = 'remote'
-      else if (held === null) continue
-      else if (held.has(multihashKey(pin.cid))) status = 'pinned'
-      else if (pinnedDuringWalk.has(pin.cid.toString())) {
-        // Pinned after the list was read (an operation finished meanwhile): not lost.
-        status = 'pinned'
-      } else {
-        status = 'unexpectedly_unpinned'
-        error = unexpectedlyUnpinnedError
-      }
-      if (matchesFilter(status, filter)) yield this.#info(pin, ipfs, status, pin.timestamp, error)
+    return {
+      settledWithin: async (milliseconds) => {
+        // Real time, not the injected clock: this bounds a latency, it schedules no work.
+        let timer: ReturnType<typeof setTimeout> | undefined
+        await Promise.race([
+          done,
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, milliseconds)
+          }),
+        ])
+        clearTimeout(timer)
+        check()
+      },
+      // Synchronous once the lists are in.
+      holds: (cid, askOptions) => {
+        check()
+        const key = multihashKey(cid)
+        if (held.has(key)) return true
+        if (complete) return false
+        if (asked >= askAtLeast && performance.now() - began > askWindow) {
+          // Asking per CID is slower than the lists: past the first lines, wait for them.
+          return done.then(() => {
+            check()
+            return held.has(key)
+          })
+        }
+        asked++
+        return this.#connector.pinLsCid(cid, askOptions).then(
+          (type) => type === 'recursive' || type === 'direct',
+          (error: unknown) => {
+            askOptions?.signal?.throwIfAborted()
+            throw new Error(`could not get pinset from IPFS: ${messageOf(error)}`, {
+              cause: error,
+            })
+          },
+        )
+      },
+      abort: () => controller.abort(),
     }
   }
 
@@ -366,12 +465,13 @@ export class StatelessTracker {
         const pin = this.#consensus.state().get(key)
         // Removed while recovering: nothing to pin.
         if (pin === undefined) return this.status(info.cid, options)
-        this.#logger.info('restarting pin operation', { cid: key })
+        // Debug, not info as in 1.x: a restart's recover pass would log one line per pin.
+        this.#logger.debug('restarting pin operation', { cid: key })
         this.#tryEnqueue(key, isAllocatedTo(pin, this.peerId) ? 'pin' : 'remote', pin.timestamp)
         return this.status(info.cid, options)
       }
       case 'unpin_error':
-        this.#logger.info('restarting unpin operation', { cid: key })
+        this.#logger.debug('restarting unpin operation', { cid: key })
         this.#tryEnqueue(key, 'unpin', null)
         return this.status(info.cid, options)
       default:

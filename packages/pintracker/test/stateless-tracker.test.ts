@@ -162,6 +162,44 @@ describe('StatelessTracker', () => {
     expect((await tracker.status(cid)).status).toBe('pinned')
   })
 
+  it('logs no INFO line per pin when a restart re-pins what it lost (issue 17)', async () => {
+    const first = await tracked()
+    const cids = [
+      await availableContent(first.network, 'quiet a'),
+      await availableContent(first.network, 'quiet b'),
+    ]
+    for (const cid of cids) first.group.pin({ cid, timestamp: start })
+    await first.clock.advance(1000)
+    await first.tracker.stop()
+    const lines: { level: string; message: string }[] = []
+    const record =
+      (level: string) =>
+      (message: string): void => {
+        lines.push({ level, message })
+      }
+    const logger = {
+      debug: record('debug'),
+      info: record('info'),
+      warn: record('warn'),
+      error: record('error'),
+    }
+    const connector = new FakeIpfsConnector({ clock: first.clock, network: first.network })
+    const restarted = await tracked({
+      clock: first.clock,
+      network: first.network,
+      group: first.group,
+      connector,
+      logger,
+    })
+    await restarted.clock.advance(1000)
+    expect(connector.pinCount).toBe(2)
+    expect(lines.filter((line) => line.message === 'restarting pin operation')).toEqual([
+      { level: 'debug', message: 'restarting pin operation' },
+      { level: 'debug', message: 'restarting pin operation' },
+    ])
+    expect(lines.filter((line) => line.level === 'info')).toEqual([])
+  })
+
   it('re-pins on start what the state says it must hold (a restarted peer)', async () => {
     const first = await tracked()
     const cids = [
@@ -359,6 +397,39 @@ describe('StatelessTracker', () => {
     expect(pinned).toHaveLength(19)
   })
 
+  it('streams statusAll from the first pin while the IPFS pin list is still being read', async () => {
+    const { clock, network, group, tracker, connector } = await tracked()
+    const cids: CID[] = []
+    for (let i = 0; i < 8; i++) cids.push(await availableContent(network, `slow list ${i}`))
+    for (const cid of cids) group.pin({ cid, timestamp: start })
+    await clock.advance(1000)
+    connector.removePinBehindTheBack(cids[5]!)
+    const expected = new Map<string, string>()
+    for await (const pin of group.pinset.list()) {
+      expected.set(
+        pin.cid.toString(),
+        pin.cid.equals(cids[5]!) ? 'unexpectedly_unpinned' : 'pinned',
+      )
+    }
+    const order = [...expected.keys()]
+    // An IPFS node whose whole pin list takes long: the walk must not wait for it.
+    const release = connector.blockPinLs()
+    const walk = tracker.statusAll()
+    const first = await walk.next()
+    expect(first.value?.cid.toString()).toBe(order[0])
+    expect(first.value?.status).toBe(expected.get(order[0]!))
+    expect(connector.pinLsCidCalls).toBe(1)
+    const second = await walk.next()
+    expect(second.value?.status).toBe(expected.get(order[1]!))
+    release()
+    const seen = new Map<string, string>([
+      [first.value!.cid.toString(), first.value!.status],
+      [second.value!.cid.toString(), second.value!.status],
+    ])
+    for await (const info of walk) seen.set(info.cid.toString(), info.status)
+    expect(seen).toEqual(expected)
+  })
+
   it('does not call a pin that finished during a statusAll walk unexpectedly_unpinned', async () => {
     const { clock, network, group, tracker } = await tracked()
     const cids: CID[] = []
@@ -409,6 +480,9 @@ describe('StatelessTracker', () => {
       { cid: kept, timestamp: start },
       { cid: added, timestamp: start },
     ])
+    // The restore's reconciliation reads the IPFS pin lists in the background first (real
+    // time), so its pins start after the first advance has run out of due timers.
+    await clock.advance(1000)
     await clock.advance(1000)
     expect((await tracker.status(added)).status).toBe('pinned')
     expect((await tracker.status(dropped)).status).toBe('unpinned')

@@ -1,4 +1,4 @@
-import { ManualClock } from '@pinraft/raft-core'
+import { type Logger, ManualClock } from '@pinraft/raft-core'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import type { StatelessConfiguration } from '../src/configuration.ts'
@@ -35,6 +35,7 @@ export async function setup(
     group?: MemoryConsensusGroup
     connector?: FakeIpfsConnector
     peerId?: string
+    logger?: Logger
   } = {},
 ): Promise<Setup> {
   const clock = options.clock ?? new ManualClock(start)
@@ -56,6 +57,7 @@ export async function setup(
       peerId: options.peerId ?? selfId,
       peername: 'peer-one',
       clock,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
     },
     {
       configuration: { ...defaultStatelessConfiguration, ...options.configuration },

@@ -123,7 +123,7 @@ Examples:
       try {
         for await (const added of addFiles(
           {
-            baseUrl: client.baseUrl,
+            baseUrl: client.baseUrls,
             basicAuth: client.basicAuth,
             timeout: Number(options.timeout) * 1000,
             fetch: client.fetch,

@@ -33,7 +33,7 @@ export function registerIpfsCommands(program: Command, io: CliIo): void {
       const client = await apiClient(options, io)
       const result = await repoGc(
         {
-          baseUrl: client.baseUrl,
+          baseUrl: client.baseUrls,
           basicAuth: client.basicAuth,
           timeout: Number(options.timeout) * 1000,
           fetch: client.fetch,

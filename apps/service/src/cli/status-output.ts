@@ -29,7 +29,7 @@ export function statusLine(encoding: Encoding, global: GlobalPinInfoJson): strin
 export async function statusClient(options: ClientOptions, io: CliIo): Promise<StatusClient> {
   const api = await apiClient(options, io)
   return new StatusClient({
-    baseUrl: api.baseUrl,
+    baseUrl: api.baseUrls,
     basicAuth: api.basicAuth,
     timeout: Number(options.timeout) * 1000,
     checkCertificate: options.checkCertificate !== false,

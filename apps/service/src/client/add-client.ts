@@ -79,7 +79,11 @@ async function* multipartBody(
 }
 
 export interface RestClientInit {
-  readonly baseUrl: string
+  /**
+   * The API, or several tried in order (ctl's `--host a,b,c`). `addFiles` moves on only while
+   * no connection was made (see there); `repoGc` on any failure before an answer.
+   */
+  readonly baseUrl: string | readonly string[]
   readonly basicAuth?: string
   readonly timeout: number
   /** The API client's fetch (it carries `--no-check-certificate`). */
@@ -105,11 +109,29 @@ function failureOf(status: number, text: string): ApiResponseError {
   return new ApiResponseError(status, `${status}: ${message}`)
 }
 
-function unreachable(baseUrl: string, error: unknown): ApiUnreachableError {
-  const cause = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message
+function baseUrls(init: RestClientInit): string[] {
+  const urls = typeof init.baseUrl === 'string' ? [init.baseUrl] : [...init.baseUrl]
+  if (urls.length === 0) throw new TypeError('the API client needs at least one base URL')
+  return urls.map((url) => url.replace(/\/+$/, ''))
+}
+
+function causeOf(error: unknown): string {
+  return (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message
+}
+
+function unreachable(failures: readonly string[]): ApiUnreachableError {
   return new ApiUnreachableError(
-    `cannot reach the pinraft API at ${baseUrl} (${cause}): is \`pinraft daemon\` running there? Point --host at another peer's API otherwise`,
+    `cannot reach the pinraft API at ${failures.join(', ')}: is \`pinraft daemon\` running there? Point --host at another peer's API otherwise`,
   )
+}
+
+/** The upload could not be delivered to one host; `connected` says whether any of it may have gone out. */
+class AttemptError extends Error {
+  readonly connected: boolean
+  constructor(cause: unknown, connected: boolean) {
+    super(causeOf(cause), { cause })
+    this.connected = connected
+  }
 }
 
 /**
@@ -124,36 +146,23 @@ export async function* addFiles(
   query: URLSearchParams,
   onProgress: (progress: { bytes: number; files: number }) => void,
 ): AsyncGenerator<AddedOutputJson> {
-  const boundary = randomBytes(16).toString('hex')
-  let bytes = 0
-  let files = 0
-  const body = Readable.from(
-    multipartBody(boundary, entries, (sent, fileDone) => {
-      bytes += sent
-      if (fileDone) files++
-      onProgress({ bytes, files })
-    }),
-  )
-  const url = new URL(`${init.baseUrl}/add?${query.toString()}`)
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const request = send(url, {
-      method: 'POST',
-      rejectUnauthorized: init.checkCertificate !== false,
-      headers: {
-        ...authorization(init),
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-      },
-    })
-    request.once('response', resolve)
-    request.once('error', (error) => reject(unreachable(init.baseUrl, error)))
-    // An add lasts as long as its upload: the timeout is for silence, not for the whole.
-    request.setTimeout(init.timeout, () =>
-      request.destroy(new Error(`no answer for ${init.timeout / 1000}s`)),
-    )
-    body.once('error', (error) => request.destroy(error))
-    body.pipe(request)
-  })
+  // Failover is safe only while no connection was made: then not one byte of the body can have
+  // reached a peer, so nothing can have been added or pinned there. Once connected, a failure
+  // (a reset mid-upload, a silent peer) ends the command: the first peer may have received the
+  // whole upload and pinned it, and sending it again elsewhere could pin it twice.
+  const failures: string[] = []
+  let response: IncomingMessage | undefined
+  for (const baseUrl of baseUrls(init)) {
+    try {
+      response = await uploadTo(baseUrl, init, entries, query, onProgress)
+      break
+    } catch (error) {
+      const attempt = error as AttemptError
+      failures.push(`${baseUrl} (${attempt.message})`)
+      if (attempt.connected) throw unreachable(failures)
+    }
+  }
+  if (response === undefined) throw unreachable(failures)
   const status = response.statusCode ?? 0
   if (status < 200 || status >= 300) {
     const chunks: Buffer[] = []
@@ -179,21 +188,80 @@ export async function* addFiles(
   }
 }
 
+/** One attempt at `POST /add` on one host: the answer's head, or an `AttemptError`. */
+function uploadTo(
+  baseUrl: string,
+  init: RestClientInit,
+  entries: readonly UploadEntry[],
+  query: URLSearchParams,
+  onProgress: (progress: { bytes: number; files: number }) => void,
+): Promise<IncomingMessage> {
+  const boundary = randomBytes(16).toString('hex')
+  let bytes = 0
+  let files = 0
+  // A new attempt starts from nothing, also in the progress shown.
+  onProgress({ bytes, files })
+  const body = Readable.from(
+    multipartBody(boundary, entries, (sent, fileDone) => {
+      bytes += sent
+      if (fileDone) files++
+      onProgress({ bytes, files })
+    }),
+  )
+  const url = new URL(`${baseUrl}/add?${query.toString()}`)
+  const https = url.protocol === 'https:'
+  const send = https ? httpsRequest : httpRequest
+  let connected = false
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    const request = send(url, {
+      method: 'POST',
+      rejectUnauthorized: init.checkCertificate !== false,
+      headers: {
+        ...authorization(init),
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+      },
+    })
+    // Bytes piped before the socket is up wait in the request: they go out only once connected
+    // (for HTTPS, once the TLS handshake is done).
+    request.once('socket', (socket) => {
+      if (!socket.connecting) connected = true
+      else socket.once(https ? 'secureConnect' : 'connect', () => (connected = true))
+    })
+    request.once('response', resolve)
+    request.once('error', (error) => {
+      body.destroy()
+      reject(new AttemptError(error, connected))
+    })
+    // An add lasts as long as its upload: the timeout is for silence, not for the whole.
+    request.setTimeout(init.timeout, () =>
+      request.destroy(new Error(`no answer for ${init.timeout / 1000}s`)),
+    )
+    body.once('error', (error) => request.destroy(error))
+    body.pipe(request)
+  })
+}
+
 /** `POST /ipfs/gc` (1.x's GlobalRepoGC). */
 export async function repoGc(
   init: RestClientInit,
   local: boolean,
 ): Promise<{ peer_map: Record<string, RepoGcJson> }> {
-  let response: Response
-  try {
-    response = await (init.fetch ?? fetch)(`${init.baseUrl}/ipfs/gc${local ? '?local=true' : ''}`, {
-      method: 'POST',
-      headers: authorization(init),
-      signal: AbortSignal.timeout(init.timeout),
-    })
-  } catch (error) {
-    throw unreachable(init.baseUrl, error)
+  // A GC may run twice without harm: any failure before an answer moves on to the next host.
+  const failures: string[] = []
+  for (const baseUrl of baseUrls(init)) {
+    let response: Response
+    try {
+      response = await (init.fetch ?? fetch)(`${baseUrl}/ipfs/gc${local ? '?local=true' : ''}`, {
+        method: 'POST',
+        headers: authorization(init),
+        signal: AbortSignal.timeout(init.timeout),
+      })
+    } catch (error) {
+      failures.push(`${baseUrl} (${causeOf(error)})`)
+      continue
+    }
+    if (!response.ok) throw failureOf(response.status, await response.text())
+    return (await response.json()) as { peer_map: Record<string, RepoGcJson> }
   }
-  if (!response.ok) throw failureOf(response.status, await response.text())
-  return (await response.json()) as { peer_map: Record<string, RepoGcJson> }
+  throw unreachable(failures)
 }

@@ -29,8 +29,11 @@ export interface GlobalPinInfoJson {
 }
 
 export interface StatusClientInit {
-  /** `http://127.0.0.1:9094` */
-  readonly baseUrl: string
+  /**
+   * `http://127.0.0.1:9094`, or several: tried in order while the request cannot be delivered
+   * (ctl's `--host a,b,c` failover); an answer with an HTTP status, even an error, ends the search.
+   */
+  readonly baseUrl: string | readonly string[]
   /** `user:password` */
   readonly basicAuth?: string
   /** Milliseconds for each request (a stream may take longer: this bounds each line). */
@@ -51,13 +54,18 @@ export interface LocalOption {
  * it speaks node:http rather than fetch (which does not expose trailers).
  */
 export class StatusClient {
-  readonly baseUrl: string
+  /** The API that answered last (the first one until a request was made). */
+  baseUrl: string
+  readonly baseUrls: readonly string[]
   readonly #authorization: string | undefined
   readonly #timeout: number
   readonly #checkCertificate: boolean
 
   constructor(init: StatusClientInit) {
-    this.baseUrl = init.baseUrl.replace(/\/+$/, '')
+    const urls = typeof init.baseUrl === 'string' ? [init.baseUrl] : [...init.baseUrl]
+    if (urls.length === 0) throw new TypeError('StatusClient needs at least one base URL')
+    this.baseUrls = urls.map((url) => url.replace(/\/+$/, ''))
+    this.baseUrl = this.baseUrls[0]!
     this.#authorization =
       init.basicAuth === undefined || init.basicAuth === ''
         ? undefined
@@ -66,8 +74,35 @@ export class StatusClient {
     this.#checkCertificate = init.checkCertificate !== false
   }
 
-  #send(method: string, path: string, signal?: AbortSignal): Promise<IncomingMessage> {
-    const url = new URL(`${this.baseUrl}${path}`)
+  /**
+   * Sends a body-less request to each API in turn until one answers. Every request this client
+   * makes is idempotent in IPFS Cluster (a status, a recover, a pin or unpin of the same CID), so
+   * any failure before an answer moves on to the next host, as ctl's failover client does.
+   */
+  async #send(method: string, path: string, signal?: AbortSignal): Promise<IncomingMessage> {
+    const failures: string[] = []
+    for (const baseUrl of this.baseUrls) {
+      try {
+        const response = await this.#sendTo(baseUrl, method, path, signal)
+        this.baseUrl = baseUrl
+        return response
+      } catch (error) {
+        if (signal?.aborted === true) throw signal.reason
+        failures.push(`${baseUrl} (${(error as Error).message})`)
+      }
+    }
+    throw new ApiUnreachableError(
+      `cannot reach the pinraft API at ${failures.join(', ')}: is \`pinraft daemon\` running there? Point --host at another peer's API otherwise`,
+    )
+  }
+
+  #sendTo(
+    baseUrl: string,
+    method: string,
+    path: string,
+    signal?: AbortSignal,
+  ): Promise<IncomingMessage> {
+    const url = new URL(`${baseUrl}${path}`)
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest
     return new Promise((resolve, reject) => {
       const outgoing = request(url, {
@@ -80,17 +115,7 @@ export class StatusClient {
       outgoing.once('timeout', () =>
         outgoing.destroy(new Error(`no answer within ${this.#timeout / 1000}s`)),
       )
-      outgoing.once('error', (error) => {
-        if (signal?.aborted === true) {
-          reject(signal.reason)
-          return
-        }
-        reject(
-          new ApiUnreachableError(
-            `cannot reach the pinraft API at ${this.baseUrl} (${error.message}): is \`pinraft daemon\` running there? Point --host at another peer's API otherwise`,
-          ),
-        )
-      })
+      outgoing.once('error', reject)
       outgoing.once('response', resolve)
       outgoing.end()
     })

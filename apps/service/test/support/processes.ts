@@ -1,9 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { ApiClient } from '../../src/client/api-client.ts'
 
 export const binPath = fileURLToPath(new URL('../../bin/pinraft.js', import.meta.url))
 
@@ -110,4 +115,181 @@ export async function waitFor<T>(
 export async function cidFor(index: number): Promise<string> {
   const digest = await sha256.digest(new TextEncoder().encode(`pinraft e2e ${index}`))
   return CID.create(1, raw.code, digest).toString()
+}
+
+/** One peer of a test cluster: its `pinraft init` folder, loopback ports and API client. */
+export interface TestPeer {
+  readonly name: string
+  readonly folder: string
+  readonly clusterPort: number
+  readonly apiPort: number
+  readonly environment: NodeJS.ProcessEnv
+  readonly client: ApiClient
+  readonly peerId: string
+  daemon?: DaemonProcess
+}
+
+export interface TestClusterOptions {
+  /** The names of the peers (and their peernames), in order. */
+  readonly names?: readonly string[]
+  /** Added to (or overriding) each peer's environment. */
+  readonly environment?: (name: string) => NodeJS.ProcessEnv
+  /** Extra arguments for each peer's `pinraft init`. */
+  readonly init?: (name: string) => string[]
+  /** Milliseconds for each request of the peers' API clients. */
+  readonly clientTimeout?: number
+}
+
+/**
+ * `pinraft init` folders for a few peers under one temporary root: loopback ports for the cluster
+ * and the API, the embedded IPFS node on 127.0.0.1 (port 0, never the default 0.0.0.0:4001), one
+ * secret, and Raft timings fast but not twitchy for a shared 2-core machine. Nothing is started.
+ */
+export async function initTestCluster(
+  prefix: string,
+  options: TestClusterOptions = {},
+): Promise<{ root: string; peers: TestPeer[] }> {
+  const root = await mkdtemp(join(tmpdir(), prefix))
+  const secret = randomBytes(32).toString('hex')
+  const peers: TestPeer[] = []
+  for (const name of options.names ?? ['alpha', 'beta', 'gamma']) {
+    const [clusterPort, apiPort] = [await freePort(), await freePort()]
+    const folder = join(root, name)
+    const environment: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: root,
+      PINRAFT_SECRET: secret,
+      PINRAFT_LOG_LEVEL: 'info',
+      PINRAFT_CLUSTER_PEERNAME: name,
+      PINRAFT_CLUSTER_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${clusterPort}`,
+      PINRAFT_API_RESTAPI_HTTP_LISTEN_MULTIADDRESS: `/ip4/127.0.0.1/tcp/${apiPort}`,
+      PINRAFT_IPFS_CONNECTOR_EMBEDDED_LISTEN_MULTIADDRESS: '/ip4/127.0.0.1/tcp/0',
+      PINRAFT_IPFS_CONNECTOR_EMBEDDED_CONNECT_SWARMS_DELAY: '0s',
+      PINRAFT_CONSENSUS_RAFT_HEARTBEAT_TIMEOUT: '300ms',
+      PINRAFT_CONSENSUS_RAFT_ELECTION_TIMEOUT: '300ms',
+      PINRAFT_CONSENSUS_RAFT_LEADER_LEASE_TIMEOUT: '150ms',
+      PINRAFT_CONSENSUS_RAFT_WAIT_FOR_LEADER_TIMEOUT: '5s',
+      PINRAFT_CONSENSUS_RAFT_NETWORK_TIMEOUT: '5s',
+      ...options.environment?.(name),
+    }
+    // An override of undefined removes the variable (a Kubo peer has no embedded section).
+    for (const [key, value] of Object.entries(environment)) {
+      if (value === undefined) delete environment[key]
+    }
+    const init = await runPinraft(
+      ['--config', folder, 'init', ...(options.init?.(name) ?? [])],
+      environment,
+    )
+    if (init.code !== 0) throw new Error(`pinraft init of ${name} failed:\n${init.stderr}`)
+    const identity = JSON.parse(await readFile(join(folder, 'identity.json'), 'utf8')) as {
+      id: string
+    }
+    peers.push({
+      name,
+      folder,
+      clusterPort,
+      apiPort,
+      environment,
+      peerId: identity.id,
+      client: new ApiClient({
+        baseUrl: `http://127.0.0.1:${apiPort}`,
+        timeout: options.clientTimeout ?? 30_000,
+      }),
+    })
+  }
+  return { root, peers }
+}
+
+/** The peer's cluster multiaddress with its ID, for `--bootstrap`. */
+export function clusterAddress(peer: TestPeer): string {
+  return `/ip4/127.0.0.1/tcp/${peer.clusterPort}/p2p/${peer.peerId}`
+}
+
+/** The peer's API as a `--host` multiaddress. */
+export function apiHost(peer: TestPeer): string {
+  return `/ip4/127.0.0.1/tcp/${peer.apiPort}`
+}
+
+export function startPeer(peer: TestPeer, extra: string[] = []): void {
+  peer.daemon = spawnDaemon(['--config', peer.folder, 'daemon', ...extra], peer.environment)
+}
+
+/** Waits until the peer's consensus is ready (its `pinraft_consensus_ready` metric is 1). */
+export async function waitPeerReady(peer: TestPeer, timeout = 30_000): Promise<void> {
+  let exited = false
+  try {
+    await waitFor(
+      `${peer.name} to be ready`,
+      async () => {
+        // A daemon that exited will not become ready: say so at once.
+        if (peer.daemon === undefined || peer.daemon.child.exitCode !== null) {
+          exited = true
+          return true
+        }
+        return /^pinraft_consensus_ready 1$/m.test(await peer.client.metrics()) ? true : undefined
+      },
+      timeout,
+    )
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}\n--- ${peer.name} output ---\n${peer.daemon?.output().slice(-4000)}`,
+    )
+  }
+  if (exited) {
+    throw new Error(
+      `${peer.name} exited (${peer.daemon?.child.exitCode}) before it was ready\n--- ${peer.name} output ---\n${peer.daemon?.output().slice(-4000)}`,
+    )
+  }
+}
+
+/** Starts the first peer alone, then bootstraps each other one into it, each once ready. */
+export async function startTestCluster(peers: readonly TestPeer[]): Promise<void> {
+  const [first, ...others] = peers
+  if (first === undefined) return
+  startPeer(first)
+  await waitPeerReady(first)
+  for (const peer of others) {
+    startPeer(peer, ['--bootstrap', clusterAddress(first)])
+    await waitPeerReady(peer)
+  }
+}
+
+/**
+ * Signals the peer's daemon and waits (bounded) for it to exit; returns its exit code. A daemon
+ * that does not stop in time is killed, and that is an error naming it, with its output.
+ */
+export async function stopPeer(
+  peer: TestPeer,
+  signal: NodeJS.Signals = 'SIGTERM',
+  timeout = 20_000,
+): Promise<number | null> {
+  const daemon = peer.daemon
+  if (daemon === undefined) return null
+  daemon.child.kill(signal)
+  const code = await Promise.race([
+    daemon.exited,
+    new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeout)),
+  ])
+  if (code === 'timeout') {
+    daemon.child.kill('SIGKILL')
+    await daemon.exited
+    peer.daemon = undefined
+    throw new Error(`${peer.name} did not stop after ${signal}\n${daemon.output().slice(-4000)}`)
+  }
+  peer.daemon = undefined
+  return code
+}
+
+/** Kills whatever still runs and removes the root (for afterAll). */
+export async function removeTestCluster(
+  root: string | undefined,
+  peers: readonly TestPeer[],
+): Promise<void> {
+  for (const peer of peers) {
+    if (peer.daemon === undefined) continue
+    peer.daemon.child.kill('SIGKILL')
+    await peer.daemon.exited
+    peer.daemon = undefined
+  }
+  if (root !== undefined && root !== '') await rm(root, { recursive: true, force: true })
 }
