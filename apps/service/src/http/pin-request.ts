@@ -25,7 +25,7 @@ const metaPrefix = 'meta-'
  * Unlike IPFS Cluster, an unknown `mode` is refused rather than read as recursive.
  */
 export function pinInputFromQuery(
-  cid: string,
+  cid: PinInput['cid'],
   query: PinQuery,
   defaults: { replicationFactorMin: number; replicationFactorMax: number; now: number },
 ): PinInput {
