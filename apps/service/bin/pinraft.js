@@ -14,6 +14,11 @@ if (!(major >= required)) {
 // From a checkout (or `pnpm link --global`): the TypeScript sources, with workspace packages
 // resolved to their sources through the `@pinraft/source` export condition, so nothing needs
 // building. Installed as a package (Node does not strip types under node_modules): the build.
+// Loading and compiling the program (types stripped) took most of a start: Node's compile
+// cache (in the OS temporary folder; NODE_DISABLE_COMPILE_CACHE=1 turns it off) skips it after
+// the first run.
+const { enableCompileCache } = await import('node:module')
+enableCompileCache?.()
 const { existsSync } = await import('node:fs')
 const sources = new URL('../src/cli/main.ts', import.meta.url)
 if (!import.meta.url.includes('/node_modules/') && existsSync(sources)) {

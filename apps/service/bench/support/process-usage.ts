@@ -24,8 +24,9 @@ export function sampleMemory(
     while (running) {
       try {
         const memory = await processMemory(pid)
-        maxRss = Math.max(maxRss, memory.rss)
-        peak = Math.max(peak, memory.peak)
+        // A process that is exiting has no memory lines left (NaN): keep what was seen.
+        if (memory.rss > maxRss) maxRss = memory.rss
+        if (memory.peak > peak) peak = memory.peak
       } catch {
         return
       }
