@@ -344,7 +344,7 @@ describe('GET /allocations streams', () => {
     expect(response.status).toBe(200)
     const pins = jsonLines(await response.text())
     expect(pins).toHaveLength(count)
-    expect(new Set(pins.map((pin) => pin.cid)).size).toBe(count)
+    expect(new Set(pins.map((pin) => (pin as { cid: string }).cid)).size).toBe(count)
     // About 400 bytes a pin: 2,000 pins are some 25 chunks of 32 KiB (and the first line).
     expect(writes).toBeLessThan(count / 20)
   })
