@@ -80,7 +80,7 @@ async function runScript(
   if (code !== 0) throw new Error(`${script} ${args.join(' ')} exited with ${code}`)
   return output
     .split('\n')
-    .filter((line) => line.startsWith('{') && !line.startsWith('{"started"'))
+    .filter((line) => line.startsWith('{"pins":'))
     .map((line) => JSON.parse(line) as LoadResult)
 }
 

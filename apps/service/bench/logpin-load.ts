@@ -82,7 +82,8 @@ async function load(daemon: Daemon, clients: number, cids: string[]) {
 const root = await mkdtemp(join(tmpdir(), 'pinraft-logpin-bench-'))
 const peers = await createPeers(root, 3)
 const daemons: Daemon[] = []
-const logger = pino({ level: 'warn' })
+// Logs to stderr: stdout carries the results.
+const logger = pino({ level: 'warn' }, pino.destination(2))
 try {
   for (const [index, peer] of peers.entries()) {
     const daemon = await startDaemon({
