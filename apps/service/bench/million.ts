@@ -152,7 +152,7 @@ try {
   const heap = await metric(peer, 'nodejs_heap_size_used_bytes')
   const external = await metric(peer, 'nodejs_external_memory_bytes')
   console.log(
-    `daemon RSS with ${count.toLocaleString('en-US')} pins, 5 s after ready: ${megabytes(settled.rss)} (peak so far ${megabytes(settled.peak)}; JavaScript heap used ${megabytes(heap ?? Number.NaN)}, external ${megabytes(external ?? Number.NaN)}; target ≤ 400 MB)`,
+    `daemon RSS with ${count.toLocaleString('en-US')} pins, settled: ${megabytes(settled.rss)} (peak so far ${megabytes(settled.peak)}; JavaScript heap used ${megabytes(heap ?? Number.NaN)}, external ${megabytes(external ?? Number.NaN)}; target ≤ 400 MB)`,
   )
 
   const routes = ['/allocations', ...(values['skip-status'] ? [] : ['/pins?local=true'])]
