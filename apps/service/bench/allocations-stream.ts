@@ -2,7 +2,9 @@
  * `GET /allocations` alone: the app over an in-memory consensus holding `--pins` pins (200,000
  * by default), listening on 127.0.0.1, read at full speed by `fetch`. Prints the time to the
  * first byte and to the end, and the heap and RSS growth of this process while streaming, so a
- * change to the route can be compared in one sitting without three daemons.
+ * change to the route can be compared in one sitting without three daemons. The client shares
+ * this process's event loop, so its first byte waits for the server's first burst of lines:
+ * read the first byte from `bench/million.ts` (or `curl -w %{time_starttransfer}`).
  *
  * `pnpm --filter @pinraft/service exec node --conditions=@pinraft/source --expose-gc bench/allocations-stream.ts`
  */
