@@ -89,15 +89,19 @@ async function runCommand(peer: BenchPeer, args: string[]): Promise<{ ms: number
   return { ms: performance.now() - began, peak: Math.max(memory.peak, memory.maxRss) }
 }
 
-/** Waits (at most 180 s) until `pid` uses under 20 % of a core for a whole second. */
+/**
+ * Waits (at most 180 s) until `pid` uses under 10 % of a core for 3 seconds in a row (one quiet
+ * second came too early: the tracker's first pass has pauses).
+ */
 async function waitIdle(pid: number): Promise<{ ms: number; peak: number }> {
   const began = performance.now()
   const sampler = sampleMemory(pid, 100)
   let before = await processCpu(pid)
-  while (performance.now() - began < 180_000) {
+  let quiet = 0
+  while (performance.now() - began < 180_000 && quiet < 3) {
     await new Promise((resolve) => setTimeout(resolve, 1000))
     const now = await processCpu(pid)
-    if (now - before < 200) break
+    quiet = now - before < 100 ? quiet + 1 : 0
     before = now
   }
   const memory = await sampler.stop()
@@ -155,7 +159,7 @@ try {
   // of them): measured apart, as the daemon's settled state is what the routes are read in.
   const settling = await waitIdle(peer.child!.pid!)
   console.log(
-    `settled (the tracker's first pass over the pinset done: under 20 % of a core for 1 s) after ${(settling.ms / 1000).toFixed(1)} s, RSS peak meanwhile ${megabytes(settling.peak)}`,
+    `settled (the tracker's first pass over the pinset done: under 10 % of a core for 3 s) after ${(settling.ms / 1000).toFixed(1)} s, RSS peak meanwhile ${megabytes(settling.peak)}`,
   )
   const settled = await processMemory(peer.child!.pid!)
   const heap = await metric(peer, 'nodejs_heap_size_used_bytes')
