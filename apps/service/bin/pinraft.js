@@ -16,6 +16,11 @@ if (!(major >= required)) {
 // building. Installed as a package (`pnpm pack`, `pnpm deploy`): the build, because Node does
 // not strip types under node_modules, where the installed dependencies are. A checkout is told
 // apart by its tsconfig.json, which `files` leaves out of every package.
+// Loading and compiling the program (types stripped) took most of a start: Node's compile
+// cache (in the OS temporary folder; NODE_DISABLE_COMPILE_CACHE=1 turns it off) skips it after
+// the first run.
+const { enableCompileCache } = await import('node:module')
+enableCompileCache?.()
 const { existsSync } = await import('node:fs')
 const sources = new URL('../src/cli/main.ts', import.meta.url)
 const checkout =

@@ -155,6 +155,56 @@ describe('state import as 1.x', () => {
   })
 })
 
+describe('state import without overrides', () => {
+  it('keeps every field of every pin of the file, a replacement of the state each time', async () => {
+    const folder = join(root, 'peer')
+    expect((await run(['--config', folder, 'init'])).code).toBe(0)
+    const file = join(root, 'pins.json')
+    const written = [
+      {
+        cid: CID_V0,
+        type: 'pin',
+        name: 'first',
+        replication_factor_min: 2,
+        replication_factor_max: 3,
+        metadata: { owner: 'ops' },
+      },
+      {
+        cid: CID_V1,
+        type: 'pin',
+        name: 'second',
+        replication_factor_min: -1,
+        replication_factor_max: -1,
+      },
+    ]
+    await writeFile(file, written.map((pin) => JSON.stringify(pin)).join('\n'))
+    const imported = await run(['--config', folder, 'state', 'import', '--force', file])
+    expect(imported.code, imported.stderr).toBe(0)
+    expect(imported.stderr).toContain('imported 2 pins')
+    const exportedPins = async () =>
+      (await run(['--config', folder, 'state', 'export'])).stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+    const pins = await exportedPins()
+    expect(pins.map((pin) => pin.cid).sort()).toEqual([CID_V0, CID_V1].sort())
+    expect(pins.find((pin) => pin.cid === CID_V0)).toMatchObject({
+      name: 'first',
+      replication_factor_min: 2,
+      replication_factor_max: 3,
+      metadata: { owner: 'ops' },
+    })
+    expect(pins.find((pin) => pin.cid === CID_V1)).toMatchObject({
+      name: 'second',
+      replication_factor_min: -1,
+    })
+    // Another import replaces the state: only its pin is left.
+    await writeFile(file, JSON.stringify(written[1]))
+    expect((await run(['--config', folder, 'state', 'import', '--force', file])).code).toBe(0)
+    expect((await exportedPins()).map((pin) => pin.cid)).toEqual([CID_V1])
+  })
+})
+
 describe('progress', () => {
   it('draws a bar in place on a terminal, and a line per interval elsewhere', () => {
     let text = ''

@@ -325,6 +325,29 @@ describe('GET /allocations streams', () => {
     expect(produced).toBeLessThan(1_000_000)
     expect(jsonLines(text.slice(0, text.lastIndexOf('\n'))).length).toBeGreaterThanOrEqual(99)
   })
+
+  it('writes a long list in chunks of many lines, not a write per pin, every line whole', async () => {
+    const count = 2000
+    for (let index = 0; index < count; index++)
+      await fixture.consensus.logPin({ cid: await cidFor(index), name: `p${index}` })
+    let writes = 0
+    const address = await fixture.app.listen({ host: '127.0.0.1', port: 0 })
+    // Counts what the route writes on the response, before any byte of it is written.
+    fixture.app.server.on('request', (_request, raw) => {
+      const write = raw.write.bind(raw) as (...args: unknown[]) => boolean
+      raw.write = ((...args: unknown[]) => {
+        writes++
+        return write(...args)
+      }) as typeof raw.write
+    })
+    const response = await fetch(`${address}/allocations`)
+    expect(response.status).toBe(200)
+    const pins = jsonLines(await response.text())
+    expect(pins).toHaveLength(count)
+    expect(new Set(pins.map((pin) => (pin as { cid: string }).cid)).size).toBe(count)
+    // About 400 bytes a pin: 2,000 pins are some 25 chunks of 32 KiB (and the first line).
+    expect(writes).toBeLessThan(count / 20)
+  })
 })
 
 describe('logging', () => {

@@ -16,7 +16,12 @@ export type {
   PinsetView,
 } from './consensus-api.ts'
 export * from './errors.ts'
-export { cleanupOfflineState, exportOfflineState, importOfflineState } from './offline-state.ts'
+export {
+  cleanupOfflineState,
+  exportOfflineState,
+  importOfflinePinset,
+  importOfflineState,
+} from './offline-state.ts'
 export type { ConsensusInit } from './raft-consensus.ts'
 export { createConsensus, RaftConsensus } from './raft-consensus.ts'
 export {

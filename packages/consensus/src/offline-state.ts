@@ -106,6 +106,19 @@ export async function importOfflineState(
       throw new OperationRejectedError(`pin ${index} cannot be imported: ${result.error.message}`)
     }
   }
+  return importOfflinePinset(configuration, imported, options)
+}
+
+/**
+ * As `importOfflineState`, for a pinset already built and validated (`importState` of
+ * `@pinraft/state-pinset` reads an export file into one): no second copy of a large pinset is
+ * made. `pinset` must not change until this resolves. Returns how many pins it holds.
+ */
+export async function importOfflinePinset(
+  configuration: RaftConfiguration,
+  imported: PinsetState,
+  options: AbortOptions & { peers?: readonly string[] } = {},
+): Promise<number> {
   let peers: Configuration
   const current = await openRaftStorage({ directory: configuration.dataFolder })
   try {

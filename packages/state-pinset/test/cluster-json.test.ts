@@ -1,3 +1,5 @@
+import { base58btc } from 'multiformats/bases/base58'
+import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
 import type { PinsetState } from '../src/index.ts'
 import {
@@ -27,6 +29,24 @@ async function importError(text: string): Promise<StateImportError> {
 }
 
 describe('IPFS Cluster state export JSON', () => {
+  it('writes each CID as CID.toString does: a v0 in base58btc, a v1 in base32 whatever base it came in', () => {
+    const base58v1 = CID.parse(cidV1).toString(base58btc)
+    for (const [input, expected] of [
+      [cidV0, cidV0],
+      [cidV1, cidV1],
+      [base58v1, cidV1],
+      [cidOf(7).toString(), cidOf(7).toString()],
+    ] as const) {
+      const line = JSON.parse(
+        pinToClusterJson(
+          validatePin({ cid: input, reference: cidV0, timestamp: 0, type: 'meta-pin' }),
+        ),
+      ) as { cid: string; reference: string }
+      expect(line.cid, input).toBe(expected)
+      expect(line.reference).toBe(cidV0)
+    }
+  })
+
   it('writes a pin exactly as IPFS Cluster 1.x encodes api.Pin', () => {
     const pin = validatePin({
       cid: cidV0,

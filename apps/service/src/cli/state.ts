@@ -1,7 +1,12 @@
 import { constants, createReadStream } from 'node:fs'
 import { access, open, rename } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { cleanupOfflineState, exportOfflineState, importOfflineState } from '@pinraft/consensus'
+import {
+  cleanupOfflineState,
+  exportOfflineState,
+  importOfflinePinset,
+  importOfflineState,
+} from '@pinraft/consensus'
 import { importState, type Pin, type PinInput, pinToClusterJson } from '@pinraft/state-pinset'
 import { type Command, InvalidArgumentError } from 'commander'
 import { loadIdentity } from '../config/identity.ts'
@@ -63,6 +68,14 @@ function peerList(value: string): string[] {
     }
   }
   return peers
+}
+
+function hasImportOverrides(options: ImportOptions): boolean {
+  return (
+    (options.replicationMin ?? 0) > 0 ||
+    (options.replicationMax ?? 0) > 0 ||
+    (options.allocations ?? []).length > 0
+  )
 }
 
 /** 1.x's import options: a factor above 0 and a non-empty allocation list replace each pin's. */
@@ -182,6 +195,16 @@ export function registerStateCommands(program: Command, io: CliIo): void {
           io.stderr('nothing was changed\n')
           return
         }
+        const peers = [identity.peerId]
+        if (!hasImportOverrides(options)) {
+          // The pinset read from the file is the one written: a second copy of a large pinset
+          // would double the import's time and memory.
+          const count = await importOfflinePinset(configuration.raft, pins, { peers })
+          io.stderr(
+            `imported ${count} pin${count === 1 ? '' : 's'}; start the peer with \`pinraft daemon\`\n`,
+          )
+          return
+        }
         const progress = createProgress(io, 'importing pins', pins.count())
         async function* overridden(): AsyncGenerator<PinInput> {
           let done = 0
@@ -191,9 +214,7 @@ export function registerStateCommands(program: Command, io: CliIo): void {
           }
           progress.finish()
         }
-        const count = await importOfflineState(configuration.raft, overridden(), {
-          peers: [identity.peerId],
-        })
+        const count = await importOfflineState(configuration.raft, overridden(), { peers })
         io.stderr(
           `imported ${count} pin${count === 1 ? '' : 's'}; start the peer with \`pinraft daemon\`\n`,
         )

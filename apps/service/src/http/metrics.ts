@@ -199,20 +199,34 @@ export function createPeerMetrics(
     )
   }
 
+  // Per request, prom-client hashes the label object of each `inc`/`observe`; the labelled
+  // children are kept instead (bounded: methods × route patterns × statuses, two operations).
+  const requestCounters = new Map<string, { inc(): void }>()
+  const commitTimers = {
+    pin: commitLatency.labels({ operation: 'pin' }),
+    unpin: commitLatency.labels({ operation: 'unpin' }),
+  }
   return {
     registry,
     contentType: registry.contentType,
     httpRequest(method, route, statusCode) {
-      httpRequests.inc({ method, route, status: String(statusCode) })
+      const key = `${method} ${statusCode} ${route}`
+      let child = requestCounters.get(key)
+      if (child === undefined) {
+        child = httpRequests.labels({ method, route, status: String(statusCode) })
+        requestCounters.set(key, child)
+      }
+      child.inc()
     },
     async timeCommit(operation, run) {
-      const end = commitLatency.startTimer({ operation })
+      const started = performance.now()
       const result = await run()
-      end()
+      commitTimers[operation].observe((performance.now() - started) / 1000)
       return result
     },
     text: () => registry.metrics(),
     stop() {
+      requestCounters.clear()
       listeners.abort()
       stopObservingApply()
       registry.clear()

@@ -162,7 +162,7 @@ function expireAt(query: PinQuery, now: number): number | null {
  * are refused rather than read as recursive or dropped.
  */
 export function parsePinRequest(
-  cid: string,
+  cid: PinInput['cid'],
   query: PinQuery,
   defaults: PinRequestDefaults,
 ): PinRequest {

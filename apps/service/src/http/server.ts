@@ -44,6 +44,8 @@ export async function startApiServer(
   // Node checks header timeouts only every `connectionsCheckingInterval` (30 s by default), so
   // slow clients held sockets long past read_header_timeout: check often enough to enforce it.
   const socketOptions = {
+    // Each answer is one small write: Nagle's algorithm would hold it for the client's ACK.
+    noDelay: true,
     maxHeaderSize: configuration.maxHeaderBytes,
     headersTimeout: configuration.readHeaderTimeout,
     requestTimeout: 0,
