@@ -9,6 +9,7 @@ import { preSharedKeyFromSecret, type RaftTransport, raftTransport } from '@pinr
 import { createLibp2p } from 'libp2p'
 import type { Identity } from '../config/identity.ts'
 import type { ServiceConfiguration } from '../config/service-configuration.ts'
+import type { BandwidthMeter } from './bandwidth-meter.ts'
 import { type SecretMismatch, secretCheckingProtector } from './secret-check.ts'
 
 export type ServiceLibp2p = Libp2p<{
@@ -26,7 +27,11 @@ export type ServiceLibp2p = Libp2p<{
 export async function createServiceLibp2p(
   configuration: ServiceConfiguration,
   identity: Identity,
-  options: { onSecretMismatch?: (mismatch: SecretMismatch) => void } = {},
+  options: {
+    onSecretMismatch?: (mismatch: SecretMismatch) => void
+    /** Counts each protocol's bytes for `GET /health/bandwidth`. */
+    bandwidth?: BandwidthMeter
+  } = {},
 ): Promise<ServiceLibp2p> {
   const protector = preSharedKey({ psk: preSharedKeyFromSecret(configuration.cluster.secret) })
   const onMismatch = options.onSecretMismatch
@@ -36,6 +41,7 @@ export async function createServiceLibp2p(
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    ...(options.bandwidth === undefined ? {} : { metrics: () => options.bandwidth! }),
     connectionProtector:
       onMismatch === undefined
         ? protector
