@@ -327,6 +327,22 @@ describe('allocation across four pinraft daemons', () => {
     }
   }, 120_000)
 
+  it('reports the Raft and monitor traffic of the cluster host per protocol (GET /health/bandwidth)', async () => {
+    const response = await call(byName('alpha'), 'GET', '/health/bandwidth')
+    expect(response.status).toBe(200)
+    const bandwidth = (await response.json()) as Record<
+      string,
+      { total_in: number; total_out: number; rate_in: number; rate_out: number }
+    >
+    const monitor = Object.entries(bandwidth).find(([protocol]) => protocol.includes('monitor'))
+    expect(monitor, JSON.stringify(bandwidth)).toBeDefined()
+    expect(monitor![1].total_out).toBeGreaterThan(0)
+    const raft = Object.entries(bandwidth).filter(([protocol]) => protocol.includes('raft'))
+    expect(
+      raft.reduce((sum, [, entry]) => sum + entry.total_in + entry.total_out, 0),
+    ).toBeGreaterThan(0)
+  })
+
   it('re-allocates the pins of a killed peer and pins them elsewhere within the bound', async () => {
     const delta = byName('delta')
     const alpha = byName('alpha')

@@ -15,10 +15,12 @@ import { localRaftStatus } from '../http/raft-status-json.ts'
 import { type ApiServer, startApiServer } from '../http/server.ts'
 import { type Logger, libraryLogger } from '../logging/logger.ts'
 import { serviceVersion } from '../version.ts'
+import { BandwidthMeter } from './bandwidth-meter.ts'
 import { createIpfsConnector, ipfsIdJson } from './ipfs-node.ts'
 import { startIpfsServices } from './ipfs-services.ts'
 import { createServiceLibp2p, type ServiceLibp2p } from './libp2p-node.ts'
 import { type FolderLock, lockFolder } from './lock-file.ts'
+import { startMemberAddressExchange } from './member-addresses.ts'
 import { startPinning } from './pinning.ts'
 import {
   handleServiceProtocol,
@@ -161,7 +163,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
 
     const mismatchLogged = new Map<string, number>()
+    const bandwidth = new BandwidthMeter()
     const libp2p: ServiceLibp2p = await createServiceLibp2p(configuration, identity, {
+      bandwidth,
       // Rate-limited per address: a peer with the wrong secret redials every few seconds.
       onSecretMismatch: ({ remoteAddress, direction }) => {
         const now = Date.now()
@@ -257,6 +261,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         disableRepinning: configuration.cluster.disableRepinning,
         replicationFactorMin: configuration.cluster.replicationFactorMin,
         replicationFactorMax: configuration.cluster.replicationFactorMax,
+        bandwidth,
       },
       logger,
     })
@@ -327,6 +332,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (staging) {
       await join(libp2p, consensus, bootstrap, options, backup, identity.peerId)
     }
+
+    // Members that cannot dial each other (a join answered before a member was known) learn
+    // the addresses from the members they are connected to.
+    const addressExchange = startMemberAddressExchange(
+      {
+        peerId: identity.peerId,
+        members: (callOptions) => consensus.peers(callOptions),
+        knownAddresses: (peerId) => pstore.peerAddresses(peerId).catch(() => []),
+        connected: (peerId) => libp2p.getConnections(peerId).length > 0,
+        requestId: (peerId, callOptions) => requestId(libp2p, peerId, callOptions),
+        importAddresses: async (addresses, callOptions) => {
+          await pstore.importPeers(addresses, { connect: true, signal: callOptions.signal })
+        },
+        logger,
+      },
+      { interval: 10_000, callTimeout: configuration.raft.networkTimeout },
+    )
+    cleanups.push(async () => addressExchange.stop())
 
     // The peerstore file follows the peerset (IPFS Cluster saves it on every change).
     const savePeerstore = () => {
