@@ -18,7 +18,10 @@ interface QueuedOperation {
 
 /**
  * Operations queued in the same turn of the event loop travel together as one batch entry (one
- * RPC to the leader, one log entry), each keeping its own request id.
+ * RPC to the leader, one log entry), each keeping its own request id. The batch closes in the
+ * event loop's check phase (`setImmediate`), not on a microtask: requests that arrive in separate
+ * I/O callbacks of one poll phase (64 HTTP clients, say) then share a batch too, where a
+ * microtask would close one batch per request.
  */
 export class OperationBatcher {
   private queued: QueuedOperation[] = []
@@ -55,7 +58,7 @@ export class OperationBatcher {
       })
       if (!this.flushScheduled) {
         this.flushScheduled = true
-        queueMicrotask(() => this.flush())
+        setImmediate(() => this.flush())
       }
     })
   }
