@@ -1,7 +1,4 @@
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import type { Libp2p } from '@libp2p/interface'
-import { tcp } from '@libp2p/tcp'
 import {
   BalancedAllocator,
   createDiskInformer,
@@ -19,8 +16,8 @@ import {
 } from '@pinraft/pintracker/testing'
 import { ManualClock } from '@pinraft/raft-core'
 import type { PinInput } from '@pinraft/state-pinset'
-import { createLibp2p } from 'libp2p'
 import { Cluster, type ClusterConsensus, type ClusterInit } from '../src/cluster.ts'
+import { startLoopbackHosts } from './support.ts'
 
 /** A MemoryConsensus view with what the cluster needs for allocation: a leader and rmPeer. */
 export interface LeadingConsensus extends ClusterConsensus {
@@ -67,22 +64,9 @@ export class AllocationCluster {
   readonly pingInterval = 1000
 
   async start(count: number, options: AllocationClusterOptions = {}): Promise<AllocationPeer[]> {
-    const hosts = await Promise.all(
-      Array.from({ length: count }, () =>
-        createLibp2p({
-          addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-          transports: [tcp()],
-          connectionEncrypters: [noise()],
-          streamMuxers: [yamux()],
-        }),
-      ),
-    )
+    const hosts = await startLoopbackHosts(count)
     for (const host of hosts) this.group.members.push(host.peerId.toString())
     for (const [index, host] of hosts.entries()) {
-      for (const other of hosts) {
-        if (other !== host)
-          await host.peerStore.merge(other.peerId, { multiaddrs: other.getMultiaddrs() })
-      }
       const id = host.peerId.toString()
       const name = `peer${index + 1}`
       const view = this.group.peer(id)

@@ -28,6 +28,27 @@ export async function contentCid(text: string): Promise<CID> {
   return CID.createV1(0x55, await sha256.digest(new TextEncoder().encode(text)))
 }
 
+/** `count` libp2p hosts on 127.0.0.1 (TCP, noise, yamux), each knowing the others' addresses. */
+export async function startLoopbackHosts(count: number): Promise<Libp2p[]> {
+  const hosts = await Promise.all(
+    Array.from({ length: count }, () =>
+      createLibp2p({
+        addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+        transports: [tcp()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+      }),
+    ),
+  )
+  for (const host of hosts) {
+    for (const other of hosts) {
+      if (other !== host)
+        await host.peerStore.merge(other.peerId, { multiaddrs: other.getMultiaddrs() })
+    }
+  }
+  return hosts
+}
+
 /**
  * Peers with real libp2p hosts on 127.0.0.1 (no other address, nothing dialled but each other),
  * one shared in-memory pinset and a fake IPFS node each; content any node holds can be pinned.
@@ -40,22 +61,9 @@ export class TestCluster {
   readonly clock = new ManualClock(Date.now())
 
   async start(count: number): Promise<ClusterPeer[]> {
-    const hosts = await Promise.all(
-      Array.from({ length: count }, () =>
-        createLibp2p({
-          addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-          transports: [tcp()],
-          connectionEncrypters: [noise()],
-          streamMuxers: [yamux()],
-        }),
-      ),
-    )
+    const hosts = await startLoopbackHosts(count)
     for (const host of hosts) this.group.members.push(host.peerId.toString())
     for (const [index, host] of hosts.entries()) {
-      for (const other of hosts) {
-        if (other !== host)
-          await host.peerStore.merge(other.peerId, { multiaddrs: other.getMultiaddrs() })
-      }
       const peerId = host.peerId.toString()
       const consensus = this.group.peer(peerId)
       const connector = new FakeIpfsConnector({ network: this.network })
