@@ -210,7 +210,7 @@ export function parsePinRequest(
       metadata,
       timestamp: defaults.now,
     },
-    pinUpdate: update === cid ? undefined : update,
+    pinUpdate: update === String(cid) ? undefined : update,
   }
 }
 
