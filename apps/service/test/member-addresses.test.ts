@@ -31,7 +31,7 @@ describe('members learn the addresses of members they cannot dial', () => {
         members: async () => [self!, leader!, lost!, known!, unreachable!],
         knownAddresses: async (peerId: PeerId) =>
           (addresses.get(peerId.toString()) ?? []).map((address) => multiaddr(address)),
-        connected: (peerId: PeerId) => peerId.toString() !== unreachable,
+        connected: (peerId: PeerId) => ![unreachable, lost].includes(peerId.toString()),
         requestId: async (peerId) => {
           asked.push(peerId)
           return idJson({
@@ -53,6 +53,28 @@ describe('members learn the addresses of members they cannot dial', () => {
     expect(asked).toHaveLength(1)
     expect(asked[0]).not.toBe(unreachable)
     expect(asked[0]).not.toBe(lost)
+  })
+
+  it('asks a missing member that dialled in for its own addresses', async () => {
+    const [self, joined] = await Promise.all([newPeerId(), newPeerId()])
+    const own = `/ip4/127.0.0.1/tcp/4005/p2p/${joined}`
+    const imported: string[] = []
+    const missing = await learnMemberAddresses(
+      {
+        peerId: self,
+        members: async () => [self, joined],
+        knownAddresses: async () => [],
+        connected: () => true,
+        requestId: async (peerId) => idJson({ id: peerId, addresses: [own] }),
+        importAddresses: async (list) => {
+          imported.push(...list)
+        },
+        logger: pino({ level: 'silent' }),
+      },
+      { signal: new AbortController().signal, callTimeout: 1_000 },
+    )
+    expect(missing).toBe(0)
+    expect(imported).toEqual([own])
   })
 
   it('asks nobody when every member has an address', async () => {

@@ -20,7 +20,11 @@ import { createIpfsConnector, ipfsIdJson } from './ipfs-node.ts'
 import { startIpfsServices } from './ipfs-services.ts'
 import { createServiceLibp2p, type ServiceLibp2p } from './libp2p-node.ts'
 import { type FolderLock, lockFolder } from './lock-file.ts'
-import { startMemberAddressExchange } from './member-addresses.ts'
+import {
+  learnMemberAddresses,
+  type MemberAddressesComponents,
+  startMemberAddressExchange,
+} from './member-addresses.ts'
 import { startPinning } from './pinning.ts'
 import {
   handleServiceProtocol,
@@ -296,9 +300,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           await consensus.addPeer(peerId, callOptions)
           const members = (await consensus.peers()).filter((member) => member !== peerId)
           const known = await Promise.all(
-            members.map((member) =>
-              member === identity.peerId ? selfAddresses() : peerAddresses(member),
-            ),
+            members.map(async (member) => {
+              if (member === identity.peerId) return selfAddresses()
+              const addresses = await peerAddresses(member)
+              if (
+                addresses.length > 0 ||
+                libp2p.getConnections(peerIdFromString(member)).length === 0
+              )
+                return addresses
+              // Connected but with no address in the peer store: the member says where it
+              // listens, so that the joining peer can reach it.
+              const timeout = AbortSignal.timeout(configuration.raft.networkTimeout)
+              return remoteId(member, {
+                signal:
+                  callOptions.signal === undefined
+                    ? timeout
+                    : AbortSignal.any([callOptions.signal, timeout]),
+              })
+                .then((id) => id.addresses)
+                .catch(() => [])
+            }),
           )
           return known.flat()
         },
@@ -334,22 +355,32 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
 
     // Members that cannot dial each other (a join answered before a member was known) learn
-    // the addresses from the members they are connected to.
-    const addressExchange = startMemberAddressExchange(
-      {
-        peerId: identity.peerId,
-        members: (callOptions) => consensus.peers(callOptions),
-        knownAddresses: (peerId) => pstore.peerAddresses(peerId).catch(() => []),
-        connected: (peerId) => libp2p.getConnections(peerId).length > 0,
-        requestId: (peerId, callOptions) => requestId(libp2p, peerId, callOptions),
-        importAddresses: async (addresses, callOptions) => {
-          await pstore.importPeers(addresses, { connect: true, signal: callOptions.signal })
-        },
-        logger,
+    // the addresses from the members they are connected to: once before this peer says it is
+    // ready, then every 10 s and soon after each member is added.
+    const memberAddresses: MemberAddressesComponents = {
+      peerId: identity.peerId,
+      members: (callOptions) => consensus.peers(callOptions),
+      knownAddresses: (peerId) => pstore.peerAddresses(peerId).catch(() => []),
+      connected: (peerId) => libp2p.getConnections(peerId).length > 0,
+      requestId: (peerId, callOptions) => requestId(libp2p, peerId, callOptions),
+      importAddresses: async (addresses, callOptions) => {
+        await pstore.importPeers(addresses, { connect: true, signal: callOptions.signal })
       },
-      { interval: 10_000, callTimeout: configuration.raft.networkTimeout },
+      logger,
+    }
+    await learnMemberAddresses(memberAddresses, {
+      signal: AbortSignal.timeout(configuration.raft.networkTimeout),
+      callTimeout: configuration.raft.networkTimeout,
+    }).catch((error: unknown) =>
+      logger.debug({ err: error }, "could not learn the members' addresses before starting"),
     )
+    const addressExchange = startMemberAddressExchange(memberAddresses, {
+      interval: 10_000,
+      callTimeout: configuration.raft.networkTimeout,
+    })
     cleanups.push(async () => addressExchange.stop())
+    const kickAddressExchange = () => addressExchange.kick()
+    consensus.addEventListener('peer:add', kickAddressExchange)
 
     // The peerstore file follows the peerset (IPFS Cluster saves it on every change).
     const savePeerstore = () => {

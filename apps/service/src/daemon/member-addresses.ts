@@ -25,7 +25,8 @@ export interface MemberAddressesComponents {
  * the join answer, the peerstore file or that member connecting to it; when a join answer came
  * before the answering peer knew a member (or that member joined first and never connected),
  * two members can stay unable to reach each other, and the status, monitor and connect-graph
- * calls between them fail with "no valid addresses". Each round asks the members it is
+ * calls between them fail with "no valid addresses". Each round asks a missing member it is
+ * connected to (one that dialled in) for its own `/id` addresses, then the other members it is
  * connected to for their `/id`, whose `cluster_peers_addresses` list what they know, and
  * imports the addresses of the members it lacks. Resolves with how many members were missing
  * after the round.
@@ -43,6 +44,29 @@ export async function learnMemberAddresses(
     if (known.length === 0) missing.add(member)
   }
   if (missing.size === 0) return 0
+  // A missing member this peer is connected to (it dialled in) answers for itself.
+  for (const member of [...missing]) {
+    if (!components.connected(peerIdFromString(member))) continue
+    try {
+      const id = await components.requestId(member, {
+        signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.callTimeout)]),
+      })
+      const own = id.addresses.filter((address) => address.endsWith(`/p2p/${member}`))
+      if (own.length === 0) continue
+      await components.importAddresses(own, options)
+      missing.delete(member)
+      components.logger.info(
+        { from: member, addresses: own },
+        'learned the addresses of members this peer could not dial',
+      )
+    } catch (error) {
+      options.signal.throwIfAborted()
+      components.logger.debug(
+        { from: member, err: (error as Error).message },
+        'could not ask a member for its addresses',
+      )
+    }
+  }
   for (const source of members) {
     if (missing.size === 0) break
     if (missing.has(source) || !components.connected(peerIdFromString(source))) continue
@@ -74,16 +98,36 @@ export async function learnMemberAddresses(
 }
 
 /**
- * Runs `learnMemberAddresses` every `interval` until stopped (the first round at once). A round
- * costs a lookup per member when nothing is missing.
+ * Runs `learnMemberAddresses` every `interval` until stopped (the first round at once), and
+ * `kickDelay` after each `kick()` (the daemon kicks when a member is added, so that old members
+ * reach a new one, and a new one the old ones, within about a second). A round costs a lookup
+ * per member when nothing is missing.
  */
 export function startMemberAddressExchange(
   components: MemberAddressesComponents,
-  init: { interval: number; callTimeout: number },
-): { stop(): void } {
+  init: { interval: number; callTimeout: number; kickDelay?: number },
+): { stop(): void; kick(): void } {
   const controller = new AbortController()
   let timer: NodeJS.Timeout | null = null
+  let dueAt = Number.POSITIVE_INFINITY
+  let running = false
+  let again = false
+  /** Runs a round after `delay`, unless one is already due sooner. */
+  const schedule = (delay: number): void => {
+    if (controller.signal.aborted || Date.now() + delay >= dueAt) return
+    if (timer !== null) clearTimeout(timer)
+    dueAt = Date.now() + delay
+    timer = setTimeout(round, delay)
+    timer.unref()
+  }
   const round = (): void => {
+    timer = null
+    dueAt = Number.POSITIVE_INFINITY
+    if (running) {
+      again = true
+      return
+    }
+    running = true
     void learnMemberAddresses(components, {
       signal: controller.signal,
       callTimeout: init.callTimeout,
@@ -93,9 +137,9 @@ export function startMemberAddressExchange(
           components.logger.debug({ err: error }, 'member address exchange failed')
       })
       .finally(() => {
-        if (controller.signal.aborted) return
-        timer = setTimeout(round, init.interval)
-        timer.unref()
+        running = false
+        schedule(again ? 0 : init.interval)
+        again = false
       })
   }
   round()
@@ -104,5 +148,6 @@ export function startMemberAddressExchange(
       controller.abort()
       if (timer !== null) clearTimeout(timer)
     },
+    kick: () => schedule(init.kickDelay ?? 1_000),
   }
 }
