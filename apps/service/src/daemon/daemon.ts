@@ -538,8 +538,8 @@ async function join(
     )
   }
   logger.info('added to the cluster; catching up with the leader')
-  // A large snapshot or log takes a while: say how far it got every few seconds.
-  const progress = setInterval(() => {
+  // A large snapshot or log takes a while: say how far it got at once, then every few seconds.
+  const report = () => {
     const status = consensus.status()
     logger.info(
       {
@@ -550,7 +550,9 @@ async function join(
       },
       `catching up with the leader: applied ${status.appliedIndex} of ${status.commitIndex} (${status.pins} pins so far)`,
     )
-  }, 5000)
+  }
+  report()
+  const progress = setInterval(report, 5000)
   try {
     await consensus.ready({ signal: deadline })
   } catch {

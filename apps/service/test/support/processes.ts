@@ -13,7 +13,10 @@ import { ApiClient } from '../../src/client/api-client.ts'
 export const binPath = fileURLToPath(new URL('../../bin/pinraft.js', import.meta.url))
 
 /** A TCP port free on 127.0.0.1 right now (the OS picks it). */
-export async function freePort(): Promise<number> {
+/** Ports this test process handed out: the OS may offer a closed one again to a later call. */
+const handedOut = new Set<number>()
+
+function unusedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
@@ -23,6 +26,21 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port))
     })
   })
+}
+
+/**
+ * A loopback port nothing listens on, and one this process has not handed out before (two
+ * peers of one test were once given the same port, the second daemon then failing to start).
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await unusedPort()
+    if (!handedOut.has(port)) {
+      handedOut.add(port)
+      return port
+    }
+  }
+  throw new Error('no unused loopback port after 100 tries')
 }
 
 export interface RunResult {
