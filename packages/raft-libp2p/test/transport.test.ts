@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import type { Message } from '@pinraft/raft-core'
 import fc from 'fast-check'
 import { afterEach, describe, expect, test } from 'vitest'
@@ -15,6 +16,11 @@ import {
 } from './fixtures/nodes.ts'
 
 let nodes: RaftLibp2p[] = []
+
+async function writeSystemCalls(): Promise<number> {
+  const io = await readFile('/proc/self/io', 'utf8')
+  return Number(/^syscw: (\d+)$/m.exec(io)?.[1])
+}
 
 afterEach(async () => {
   await stopAll(nodes)
@@ -124,6 +130,31 @@ describe('message exchange between real libp2p nodes over TCP', () => {
     )
     expect(raftStreams(a!, b!)).toBe(1)
   })
+
+  // The patches in patches/: yamux answered every data frame with a window update, and TCP wrote
+  // noise's length prefix and its ciphertext with two system calls; each doubled the writes of
+  // a Raft message. Linux counts the process's write system calls in /proc/self/io (both nodes
+  // live in this process).
+  test.runIf(process.platform === 'linux')(
+    'one-way messages cost one socket write each, not a window update back as well',
+    async () => {
+      const {
+        nodes: [a, b],
+        handlers: [, hb],
+      } = await cluster(2)
+      a!.services.raft.send([heartbeat(a!, b!, 0)])
+      await hb!.until(() => hb!.messages.length === 1, 5_000, 'the first message')
+      const count = 200
+      const before = await writeSystemCalls()
+      for (let index = 1; index <= count; index++) {
+        a!.services.raft.send([heartbeat(a!, b!, index)])
+        await hb!.until(() => hb!.messages.length === index + 1, 5_000, `message ${index}`)
+      }
+      const writes = (await writeSystemCalls()) - before
+      expect(writes).toBeGreaterThanOrEqual(count)
+      expect(writes).toBeLessThan(count * 1.25)
+    },
+  )
 
   test('send never throws and reports a peer that cannot be dialed as unreachable', async () => {
     const {
