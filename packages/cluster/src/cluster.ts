@@ -277,13 +277,41 @@ export class Cluster implements ClusterHealth {
    * `pinUpdate`, the new CID takes the old pin's options instead (1.x's PinUpdate).
    */
   async pin(input: PinInput, options: ClusterPinOptions = {}): Promise<Pin> {
-    const signal = this.#signal(options)
-    if (options.pinUpdate !== undefined) {
-      const from = parseCid(options.pinUpdate)
-      const to = parseCid(input.cid)
-      if (!from.equals(to)) return this.#pinUpdate(from, to, input, signal)
+    return this.#withSignal(options, (signal) => {
+      if (options.pinUpdate !== undefined) {
+        const from = parseCid(options.pinUpdate)
+        const to = parseCid(input.cid)
+        if (!from.equals(to)) return this.#pinUpdate(from, to, input, signal)
+      }
+      return this.#pin(input, signal)
+    })
+  }
+
+  /**
+   * `#signal` for the hot path: one controller following the caller's signal and the cluster's
+   * stop by two listeners removed once `body` settles. `AbortSignal.any`'s weak references cost
+   * more per pin than the rest of the call's signal handling put together.
+   */
+  async #withSignal<T>(
+    options: AbortOptions,
+    body: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    if (this.#stopped) throw new ClusterStoppedError()
+    const outer = options.signal
+    if (outer === undefined) return body(this.#stopping.signal)
+    outer.throwIfAborted()
+    const controller = new AbortController()
+    const stopping = this.#stopping.signal
+    const onOuter = () => controller.abort(outer.reason)
+    const onStopping = () => controller.abort(stopping.reason)
+    outer.addEventListener('abort', onOuter, { once: true })
+    stopping.addEventListener('abort', onStopping, { once: true })
+    try {
+      return await body(controller.signal)
+    } finally {
+      outer.removeEventListener('abort', onOuter)
+      stopping.removeEventListener('abort', onStopping)
     }
-    return this.#pin(input, signal)
   }
 
   /** 1.x's Cluster.pin: setupPin, then allocate unless allocations were given. */

@@ -1,6 +1,8 @@
+import { getEventListeners } from 'node:events'
 import type { CID } from 'multiformats/cid'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Cluster } from '../src/cluster.ts'
+import { ClusterStoppedError } from '../src/errors.ts'
 import type { GlobalPinInfo } from '../src/global-pin-info.ts'
 import {
   AllocationCluster,
@@ -416,5 +418,48 @@ describe('ClusterHealth', () => {
   it('reports no bandwidth when the host measures none', async () => {
     const peers = await started(1)
     expect(await peers[0]!.cluster.bandwidthByProtocol()).toEqual({})
+  })
+})
+
+describe('Cluster.pin and its abort signal', () => {
+  it("hands consensus a signal that follows the caller's abort and the cluster's stop, and keeps no listener", async () => {
+    const [peer] = await started(1)
+    const signals: AbortSignal[] = []
+    const answer = peer!.consensus.logPin
+    peer!.consensus.logPin = (_input, options) =>
+      new Promise((_resolve, reject) => {
+        const signal = options?.signal as AbortSignal
+        signals.push(signal)
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+      })
+    const caller = new AbortController()
+    const given = peer!.cluster.pin(
+      { cid: await contentCid('given up') },
+      { signal: caller.signal },
+    )
+    await eventually(async () => signals.length === 1)
+    caller.abort(new Error('the caller gave up'))
+    await expect(given).rejects.toThrow('the caller gave up')
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0)
+
+    // A pin that completes leaves no listener on the caller's signal either.
+    peer!.consensus.logPin = answer
+    const patient = new AbortController()
+    await peer!.cluster.pin({ cid: await contentCid('completed') }, { signal: patient.signal })
+    expect(getEventListeners(patient.signal, 'abort')).toHaveLength(0)
+
+    peer!.consensus.logPin = (_input, options) =>
+      new Promise((_resolve, reject) => {
+        const signal = options?.signal as AbortSignal
+        signals.push(signal)
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+      })
+    const stopped = peer!.cluster.pin(
+      { cid: await contentCid('stopped') },
+      { signal: new AbortController().signal },
+    )
+    await eventually(async () => signals.length === 2)
+    await peer!.cluster.stop()
+    await expect(stopped).rejects.toBeInstanceOf(ClusterStoppedError)
   })
 })
