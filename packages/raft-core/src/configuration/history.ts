@@ -1,3 +1,4 @@
+import { last } from '../last.ts'
 import type { Configuration, Entry } from '../types.ts'
 import { emptyConfiguration } from '../types.ts'
 import { applyConfigurationChange, decodeConfigurationChange } from './configuration.ts'
@@ -21,7 +22,7 @@ export class ConfigurationHistory {
 
   /** The configuration of the latest configuration entry in the log. */
   latest(): Configuration {
-    return this.changes[this.changes.length - 1]?.configuration ?? this.base
+    return last(this.changes)?.configuration ?? this.base
   }
 
   /** The configuration in force at `index`: that of the last configuration entry at or before it. */
@@ -35,7 +36,7 @@ export class ConfigurationHistory {
 
   /** Index of the latest configuration entry (or of the base). */
   latestIndex(): number {
-    return this.changes[this.changes.length - 1]?.index ?? this.baseIndex
+    return last(this.changes)?.index ?? this.baseIndex
   }
 
   /**
@@ -55,7 +56,7 @@ export class ConfigurationHistory {
 
   /** Forgets configuration entries at and after `index` (a truncated suffix). */
   truncateFrom(index: number): void {
-    while ((this.changes[this.changes.length - 1]?.index ?? 0) >= index) {
+    while ((last(this.changes)?.index ?? 0) >= index) {
       this.changes.pop()
     }
   }

@@ -12,6 +12,7 @@ import {
   NotLeaderError,
   ProposalDroppedError,
 } from '../errors.ts'
+import { last } from '../last.ts'
 import type { Logger } from '../logger.ts'
 import type {
   AppendMessage,
@@ -735,8 +736,8 @@ export class Raft {
         entries,
         commit: this.log.committed,
       })
-      const last = entries[entries.length - 1]
-      progress.sentEntries(last?.index ?? previousIndex, bytes, entries.length)
+      const lastEntry = last(entries)
+      progress.sentEntries(lastEntry?.index ?? previousIndex, bytes, entries.length)
       first = false
       if (progress.state !== 'replicate' || entries.length === 0) {
         return

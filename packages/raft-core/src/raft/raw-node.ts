@@ -1,3 +1,4 @@
+import { last } from '../last.ts'
 import type { Message } from '../message.ts'
 import type {
   ConfigurationChange,
@@ -202,7 +203,7 @@ export class RawNode {
     if (ready.snapshot !== undefined && log.pendingSnapshot === ready.snapshot) {
       log.pendingSnapshot = undefined
     }
-    const lastPersisted = ready.entries[ready.entries.length - 1]
+    const lastPersisted = last(ready.entries)
     if (lastPersisted !== undefined) {
       log.stableTo(lastPersisted.index, lastPersisted.term)
     }

@@ -1,3 +1,4 @@
+import { last } from '../last.ts'
 import type { NodeId } from '../types.ts'
 
 interface PendingRead {
@@ -57,7 +58,7 @@ export class ReadOnly {
   }
 
   lastPendingContext(): string {
-    return this.queue[this.queue.length - 1] ?? ''
+    return last(this.queue) ?? ''
   }
 
   get size(): number {
