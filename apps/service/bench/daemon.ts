@@ -9,7 +9,9 @@
  *
  * `pnpm --filter @pinraft/service exec node --conditions=@pinraft/source bench/daemon.ts`
  * `--quick`: 1 s per point instead of 3. `--profile <folder>`: the daemons write CPU profiles
- * there (`--cpu-prof`). `--http-only` / `--logpin-only`: one half.
+ * there (`--cpu-prof`). `--http-only` / `--logpin-only`: one half. `--floor-only`: only the
+ * generator against a bare `node:http` server (`bench/http-floor.ts`), the floor under the HTTP
+ * points.
  */
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -35,6 +37,8 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     'http-only': { type: 'boolean', default: false },
     'logpin-only': { type: 'boolean', default: false },
+    /** Only the floor: the generator against a bare node:http server. */
+    'floor-only': { type: 'boolean', default: false },
     /** Only these HTTP points, such as `leader:64,follower:1`. */
     points: { type: 'string' },
   },
@@ -154,6 +158,42 @@ async function httpPoints(): Promise<Map<string, LoadResult>> {
   return results
 }
 
+/**
+ * The same generator against `bench/http-floor.ts` (a bare `node:http` server answering at once):
+ * the rate HTTP and loopback TCP alone allow here, with the server's CPU per request.
+ */
+async function floorPoints(): Promise<void> {
+  const path = fileURLToPath(new URL('./http-floor.ts', import.meta.url))
+  const server = spawn(process.execPath, ['--conditions=@pinraft/source', path], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('exit', (code) => reject(new Error(`http-floor.ts exited with ${code}`)))
+      server.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()).port))
+    })
+    const url = `http://127.0.0.1:${port}`
+    await runScript('./http-load.ts', ['--url', url, '--clients', '16', '--seconds', '1'])
+    for (const clients of [1, 64]) {
+      const cpu: number[] = []
+      const [result] = await runScript(
+        './http-load.ts',
+        ['--url', url, '--clients', String(clients), '--seconds', String(seconds)],
+        async () => {
+          cpu.push(await processCpu(server.pid as number))
+        },
+      )
+      if (result === undefined) throw new Error('the load generator printed no result')
+      const [before, after] = cpu as [number, number]
+      console.log(
+        `${describe(`floor: the same generator against a bare node:http server, ${clients} client(s)`, result).replace(' pins/s', ' requests/s').replace(' pins in', ' requests in')}; CPU µs per request: server ${((1000 * (after - before)) / result.pins).toFixed(0)}, client ${(result.cpuMicroseconds / result.pins).toFixed(0)}`,
+      )
+    }
+  } finally {
+    server.kill('SIGTERM')
+  }
+}
+
 async function logPinPoints(): Promise<Map<string, LoadResult>> {
   const results = new Map<string, LoadResult>()
   const lines = await runScript('./logpin-load.ts', [
@@ -181,8 +221,11 @@ console.log(
     .map((value) => value.toFixed(2))
     .join(' ')}`,
 )
-const http = values['logpin-only'] ? new Map<string, LoadResult>() : await httpPoints()
-const logPin = values['http-only'] ? new Map<string, LoadResult>() : await logPinPoints()
+const only = values['floor-only'] || values['logpin-only']
+const http = only ? new Map<string, LoadResult>() : await httpPoints()
+if (!values['logpin-only'] && wantedPoints === undefined) await floorPoints()
+const logPin =
+  values['http-only'] || values['floor-only'] ? new Map<string, LoadResult>() : await logPinPoints()
 if (http.size > 0 && logPin.size > 0) {
   for (const [key, result] of http) {
     const below = logPin.get(key)
