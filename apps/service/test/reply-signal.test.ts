@@ -1,8 +1,8 @@
-import fastify from 'fastify'
+import fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { replySignal } from '../src/http/reply-signal.ts'
 
-let app: ReturnType<typeof fastify> | undefined
+let app: FastifyInstance | undefined
 
 afterEach(async () => {
   await app?.close()
@@ -13,13 +13,14 @@ async function serve(
   handler: (signal: AbortSignal) => Promise<string>,
 ): Promise<{ url: string; signals: AbortSignal[] }> {
   const signals: AbortSignal[] = []
-  app = fastify()
-  app.get('/', async (_request, reply) => {
+  const server = fastify()
+  app = server
+  server.get('/', async (_request, reply) => {
     const signal = replySignal(reply)
     signals.push(signal)
     return handler(signal)
   })
-  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  const url = await server.listen({ host: '127.0.0.1', port: 0 })
   return { url, signals }
 }
 
