@@ -9,8 +9,9 @@ export type OperationPhase = 'queued' | 'in_progress' | 'error' | 'done'
 /**
  * One operation on one CID (1.x's optracker.Operation). It exists only while queued, in flight
  * or failed: a finished one is forgotten, and the CID's status is read from IPFS again. It is
- * kept small (a few fields and the CID's string): a restore can queue a million of them. The
- * pin's options are read from the pinset when the operation starts, so they are the latest.
+ * kept small (a few fields and the CID's string); a reconciliation pass keeps a bounded window
+ * of them. The pin's options are read from the pinset when the operation starts, so they are
+ * the latest.
  */
 export interface Operation {
   readonly type: OperationType

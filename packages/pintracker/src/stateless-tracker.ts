@@ -45,6 +45,12 @@ export interface StatelessTrackerInit {
   readonly stateSyncInterval?: number
   /** `cluster.pin_recover_interval` in milliseconds (12m): retry what failed. */
   readonly pinRecoverInterval?: number
+  /**
+   * How many operations a reconciliation pass may keep queued beyond `concurrent_pins` (1000)
+   * before its walk waits for some to finish: a pass over a million pins IPFS lacks then holds a
+   * bounded window of records, not one per pin.
+   */
+  readonly reconcileBacklog?: number
 }
 
 /** The tracker's events, by name. */
@@ -86,6 +92,15 @@ interface IpfsPinListing {
   abort(): void
 }
 const ipfsIdMaxAge = 60_000
+const defaultReconcileBacklog = 1000
+
+/** Where one walk over the pinset is, and what finished ahead of it. */
+interface WalkState {
+  /** CIDs pinned since the walk read the IPFS pin lists, ahead of its position. */
+  readonly pinnedDuring: Set<string>
+  /** The last pin the walk handled (its consumer is done with it), null before the first. */
+  last: Pin | null
+}
 
 /** Whether `pin` must be pinned on `peerId` (1.x's !IsRemotePin, with empty allocations as everywhere). */
 export function isAllocatedTo(pin: Pin, peerId: string): boolean {
@@ -120,8 +135,19 @@ export class StatelessTracker {
   readonly #pins: OperationQueue
   readonly #unpins: OperationQueue
   readonly #running = new Set<Promise<void>>()
-  /** For each statusAll running, the CIDs pinned since it read the IPFS pin lists. */
-  readonly #walks = new Set<Set<string>>()
+  /** Every statusAll walk running, with the CIDs pinned since it read the IPFS pin lists. */
+  readonly #walks = new Set<WalkState>()
+  /**
+   * The walk of the reconciliation pass running, if any: a pin allocated here that IPFS lacks and
+   * that this walk has not reached yet is waiting to be queued, so it reads `pin_queued` (as in
+   * 1.x, whose pass queues every such pin at once).
+   */
+  #reconciling: { walk: WalkState; began: number } | null = null
+  /** The last pin of `#reconciling` as a pinset key, computed once per position. */
+  #reconcilingKey: { pin: Pin; key: string } | null = null
+  readonly #reconcileWindow: number
+  /** Wakes the reconciliation pass waiting for room in its window. */
+  #roomWaiter: (() => void) | null = null
   #activePins = 0
   #activeUnpins = 0
   #started = false
@@ -144,6 +170,8 @@ export class StatelessTracker {
     this.configuration = init.configuration ?? defaultStatelessConfiguration
     this.#stateSyncInterval = init.stateSyncInterval ?? 5 * 60_000
     this.#pinRecoverInterval = init.pinRecoverInterval ?? 12 * 60_000
+    this.#reconcileWindow =
+      this.configuration.concurrentPins + (init.reconcileBacklog ?? defaultReconcileBacklog)
     this.#priorityPins = new OperationQueue(this.configuration.maxPinQueueSize)
     this.#pins = new OperationQueue(this.configuration.maxPinQueueSize)
     this.#unpins = new OperationQueue(this.configuration.maxPinQueueSize)
@@ -261,6 +289,7 @@ export class StatelessTracker {
       if (type === 'recursive' || type === 'direct') {
         return this.#info(pin, ipfs, 'pinned', pin.timestamp)
       }
+      if (this.#notYetReached(pin, null)) return this.#pendingInfo(pin, ipfs)
       return this.#info(
         pin,
         ipfs,
@@ -283,12 +312,18 @@ export class StatelessTracker {
   async *statusAll(options: StatusAllOptions = {}): AsyncGenerator<PinInfo> {
     const filter = options.filter ?? null
     const ipfs = await this.#ipfs(options)
+    // Pins a pass has yet to queue read pin_queued from the pinset and IPFS, not an operation.
+    const wantsPending = this.#reconciling !== null && (filter === null || filter.has('pin_queued'))
     const wantsStateStatus =
       filter === null ||
       filter.has('pinned') ||
       filter.has('unexpectedly_unpinned') ||
       filter.has('sharded') ||
       filter.has('remote')
+    if (!wantsStateStatus && wantsPending) {
+      yield* this.#withPending(filter, ipfs, options)
+      return
+    }
     if (!wantsStateStatus) {
       const operations = [...this.#operations.values()]
         .map((operation) => ({ operation, order: cidKey(parseCid(operation.key)) }))
@@ -302,22 +337,65 @@ export class StatelessTracker {
       }
       return
     }
-    const wantsIpfs = filter === null || filter.has('pinned') || filter.has('unexpectedly_unpinned')
-    // Pins that finish from now on: the lists below would not show them.
-    const pinnedDuringWalk = new Set<string>()
-    this.#walks.add(pinnedDuringWalk)
+    const wantsIpfs =
+      filter === null || filter.has('pinned') || filter.has('unexpectedly_unpinned') || wantsPending
+    yield* this.#walked(filter, ipfs, wantsIpfs, options)
+  }
+
+  /** A walk over the pinset, registered so that pins finishing ahead of it count as pinned. */
+  async *#walked(
+    filter: StatusFilter,
+    ipfs: IpfsId,
+    wantsIpfs: boolean,
+    options: StatusAllOptions,
+    walk: WalkState = { pinnedDuring: new Set(), last: null },
+  ): AsyncGenerator<PinInfo> {
+    this.#walks.add(walk)
     try {
-      yield* this.#walk(filter, ipfs, wantsIpfs, pinnedDuringWalk, options)
+      yield* this.#walk(filter, ipfs, wantsIpfs, walk, options)
     } finally {
-      this.#walks.delete(pinnedDuringWalk)
+      this.#walks.delete(walk)
     }
+  }
+
+  /**
+   * An operation-status filter that takes `pin_queued` while a pass runs: the operations, merged
+   * in CID order with the pins the pass has yet to queue (those are read from the pinset).
+   */
+  async *#withPending(
+    filter: StatusFilter,
+    ipfs: IpfsId,
+    options: StatusAllOptions,
+  ): AsyncGenerator<PinInfo> {
+    const state = this.#consensus.state()
+    // The walk lists the operations on pins of the pinset; these are the others (unpins).
+    const outside = [...this.#operations.values()]
+      .filter((operation) => !state.has(operation.key))
+      .map((operation) => ({ operation, order: cidKey(parseCid(operation.key)) }))
+      .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
+    let next = 0
+    const drain = function* (this: StatelessTracker, before: string | null): Generator<PinInfo> {
+      while (next < outside.length) {
+        const { operation, order } = outside[next]!
+        if (before !== null && order >= before) return
+        next++
+        if (this.#operations.get(operation.key) !== operation) continue
+        const info = this.#operationInfo(operation, ipfs)
+        if (matchesFilter(info.status, filter)) yield info
+      }
+    }
+    for await (const info of this.#walked(filter, ipfs, true, options)) {
+      if (next < outside.length) yield* drain.call(this, cidKey(info.cid))
+      yield info
+    }
+    yield* drain.call(this, null)
   }
 
   async *#walk(
     filter: StatusFilter,
     ipfs: IpfsId,
     wantsIpfs: boolean,
-    pinnedDuringWalk: ReadonlySet<string>,
+    walk: WalkState,
     options: StatusAllOptions,
   ): AsyncGenerator<PinInfo> {
     const listing = wantsIpfs ? this.#listIpfsPins(options) : null
@@ -325,38 +403,76 @@ export class StatelessTracker {
       // A small pinset's lists are in before the first line: nothing is asked per CID then.
       if (listing !== null) await listing.settledWithin(listHeadStart)
       for await (const pin of this.#consensus.state().list({ signal: options.signal })) {
-        // Building a CID's string is the walk's main cost: skip it when nothing is in flight.
-        const operation =
-          this.#operations.size === 0 ? undefined : this.#operations.get(pin.cid.toString())
-        if (operation !== undefined) {
-          const info = this.#operationInfo(operation, ipfs)
-          if (matchesFilter(info.status, filter)) yield info
-          continue
-        }
-        let status: TrackerStatus
-        let error = ''
-        if (pin.type === 'meta-pin') status = 'sharded'
-        else if (!isAllocatedTo(pin, this.peerId)) status = 'remote'
-        else if (listing === null) continue
-        else {
-          // Awaited only when it is a promise: an await per line is a walk's main cost.
-          const answer = listing.holds(pin.cid, options)
-          if (typeof answer === 'boolean' ? answer : await answer) status = 'pinned'
-          else if (pinnedDuringWalk.has(pin.cid.toString())) {
-            // Pinned after the list was read (an operation finished meanwhile): not lost.
-            status = 'pinned'
-          } else {
-            status = 'unexpectedly_unpinned'
-            error = unexpectedlyUnpinnedError
-          }
-        }
-        if (matchesFilter(status, filter)) {
-          yield this.#info(pin, ipfs, status, pin.timestamp, error)
-        }
+        const info = await this.#walkStatus(pin, filter, ipfs, listing, walk, options)
+        if (info !== null) yield info
+        // Set once the consumer is done with the pin: a pass has queued it by then.
+        walk.last = pin
       }
     } finally {
       listing?.abort()
     }
+  }
+
+  /** One line of a walk, or null when the filter leaves it out. */
+  async #walkStatus(
+    pin: Pin,
+    filter: StatusFilter,
+    ipfs: IpfsId,
+    listing: IpfsPinListing | null,
+    walk: WalkState,
+    options: StatusAllOptions,
+  ): Promise<PinInfo | null> {
+    // Building a CID's string is the walk's main cost: skip it when nothing is in flight.
+    const operation =
+      this.#operations.size === 0 ? undefined : this.#operations.get(pin.cid.toString())
+    if (operation !== undefined) {
+      const info = this.#operationInfo(operation, ipfs)
+      return matchesFilter(info.status, filter) ? info : null
+    }
+    let status: TrackerStatus
+    let error = ''
+    if (pin.type === 'meta-pin') status = 'sharded'
+    else if (!isAllocatedTo(pin, this.peerId)) status = 'remote'
+    else if (listing === null) return null
+    else {
+      // Awaited only when it is a promise: an await per line is a walk's main cost.
+      const answer = listing.holds(pin.cid, options)
+      if (typeof answer === 'boolean' ? answer : await answer) status = 'pinned'
+      else if (walk.pinnedDuring.has(pin.cid.toString())) {
+        // Pinned after the list was read (an operation finished meanwhile): not lost.
+        status = 'pinned'
+      } else if (this.#notYetReached(pin, walk)) {
+        return matchesFilter('pin_queued', filter) ? this.#pendingInfo(pin, ipfs) : null
+      } else {
+        status = 'unexpectedly_unpinned'
+        error = unexpectedlyUnpinnedError
+      }
+    }
+    return matchesFilter(status, filter)
+      ? this.#info(pin, ipfs, status, pin.timestamp, error)
+      : null
+  }
+
+  /**
+   * Whether the reconciliation pass running (other than `own`) has yet to reach `pin`: one that
+   * IPFS lacks is then as good as queued. Pins it passed were queued then, or pinned.
+   */
+  #notYetReached(pin: Pin, own: WalkState | null): boolean {
+    const reconciling = this.#reconciling
+    if (reconciling === null || reconciling.walk === own) return false
+    const last = reconciling.walk.last
+    if (last === null) return true
+    if (this.#reconcilingKey?.pin !== last)
+      this.#reconcilingKey = { pin: last, key: cidKey(last.cid) }
+    return cidKey(pin.cid) > this.#reconcilingKey.key
+  }
+
+  /** The status of a pin the pass will queue: what its operation will show once queued. */
+  #pendingInfo(pin: Pin, ipfs: IpfsId): PinInfo {
+    const began = this.#reconciling?.began ?? this.#clock.now()
+    const priority =
+      pin.timestamp !== null && began < pin.timestamp + this.configuration.priorityPinMaxAge
+    return this.#info(pin, ipfs, 'pin_queued', began, '', priority)
   }
 
   /**
@@ -519,9 +635,7 @@ export class StatelessTracker {
     this.#recoverTimer = this.#clock.setTimeout(() => {
       this.#recoverTimer = null
       this.#pass('recover', async () => {
-        for await (const _ of this.recoverAll({ signal: this.#stopping.signal })) {
-          // Each retried CID is already queued; the stream only paces the walk.
-        }
+        await this.#reconcile(null, this.#stopping.signal)
         await this.#unpinReallocated(this.#stopping.signal)
       }).finally(() => this.#scheduleRecover(this.#pinRecoverInterval))
     }, delay)
@@ -548,15 +662,56 @@ export class StatelessTracker {
       this.#syncTimer = null
       this.#pass('state sync', async () => {
         // Re-pin what the IPFS node lost; failed pins wait for the recover pass (their backoff).
-        const signal = this.#stopping.signal
-        for await (const info of this.statusAll({
-          filter: new Set(['unexpectedly_unpinned']),
-          signal,
-        })) {
-          await this.#recoverWith(info, { signal })
-        }
+        await this.#reconcile(new Set(['unexpectedly_unpinned']), this.#stopping.signal)
       }).finally(() => this.#scheduleSync(this.#stateSyncInterval))
     }, delay)
+  }
+
+  /**
+   * A reconciliation pass: walks the pinset and recovers what `filter` lets through, keeping at
+   * most `concurrent_pins` + `reconcileBacklog` operations queued or running; past that the walk
+   * waits (its cursor holds its place) until some finish.
+   */
+  async #reconcile(filter: StatusFilter, signal: AbortSignal): Promise<void> {
+    const ipfs = await this.#ipfs({ signal })
+    const walk: WalkState = { pinnedDuring: new Set(), last: null }
+    const reconciling = { walk, began: this.#clock.now() }
+    this.#reconciling = reconciling
+    try {
+      for await (const info of this.#walked(filter, ipfs, true, { signal }, walk)) {
+        if (this.#stopped) return
+        await this.#recoverWith(info, { signal })
+        await this.#roomInWindow(signal)
+      }
+    } finally {
+      if (this.#reconciling === reconciling) this.#reconciling = null
+    }
+  }
+
+  /** Operations queued or running, canceled ones still in a queue included. */
+  #inWindow(): number {
+    return (
+      this.#priorityPins.size +
+      this.#pins.size +
+      this.#unpins.size +
+      this.#activePins +
+      this.#activeUnpins
+    )
+  }
+
+  async #roomInWindow(signal: AbortSignal): Promise<void> {
+    while (!this.#stopped && this.#inWindow() >= this.#reconcileWindow) {
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          signal.removeEventListener('abort', wake)
+          if (this.#roomWaiter === wake) this.#roomWaiter = null
+          resolve()
+        }
+        this.#roomWaiter = wake
+        signal.addEventListener('abort', wake, { once: true })
+      })
+      signal.throwIfAborted()
+    }
   }
 
   /** Runs reconciliation passes one at a time (a sync never overlaps a recover). */
@@ -647,6 +802,7 @@ export class StatelessTracker {
       release()
       this.#running.delete(running)
       if (!this.#stopped) this.#pump()
+      if (this.#roomWaiter !== null && this.#inWindow() < this.#reconcileWindow) this.#roomWaiter()
     })
     this.#running.add(running)
   }
@@ -699,7 +855,14 @@ export class StatelessTracker {
   }
 
   #finish(operation: Operation): void {
-    if (operation.type === 'pin') for (const walk of this.#walks) walk.add(operation.key)
+    if (operation.type === 'pin' && this.#walks.size > 0) {
+      // Only pins ahead of a walk: one it passed is not read again, and a long pass must not
+      // collect every CID it pinned.
+      const key = cidKey(parseCid(operation.key))
+      for (const walk of this.#walks) {
+        if (walk.last === null || key > cidKey(walk.last.cid)) walk.pinnedDuring.add(operation.key)
+      }
+    }
     operation.phase = 'done'
     operation.timestamp = this.#clock.now()
     operation.controller = null

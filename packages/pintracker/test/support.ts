@@ -36,6 +36,7 @@ export async function setup(
     connector?: FakeIpfsConnector
     peerId?: string
     logger?: Logger
+    reconcileBacklog?: number
   } = {},
 ): Promise<Setup> {
   const clock = options.clock ?? new ManualClock(start)
@@ -63,6 +64,9 @@ export async function setup(
       configuration: { ...defaultStatelessConfiguration, ...options.configuration },
       stateSyncInterval: 5 * 60_000,
       pinRecoverInterval: 12 * 60_000,
+      ...(options.reconcileBacklog === undefined
+        ? {}
+        : { reconcileBacklog: options.reconcileBacklog }),
     },
   )
   await tracker.start()

@@ -5,7 +5,9 @@ import { base58btc } from 'multiformats/bases/base58'
 import { base64, base64url } from 'multiformats/bases/base64'
 import { base256emoji } from 'multiformats/bases/base256emoji'
 import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
 import { describe, expect, it } from 'vitest'
+import { decodeCanonicalCid } from '../src/cid.ts'
 import { createPinsetState, type InvalidCidError, parseCid } from '../src/index.ts'
 import { applyAll, cidV0, cidV1, listCids } from './fixtures.ts'
 
@@ -123,3 +125,64 @@ describe('parsing a CID again', () => {
     expect(parsed.toString()).toBe(cidV1.toString())
   })
 })
+
+describe('decodeCanonicalCid', () => {
+  /** Bytes of CIDs of several versions, codecs and hashes, and malformed ones. */
+  function samples(): Uint8Array[] {
+    const digest = (code: number, size: number): Uint8Array => {
+      const hash = new Uint8Array(size).map((_, index) => (index * 37 + code) & 0xff)
+      return Digest.create(code, hash).bytes
+    }
+    const cids = [
+      CID.parse(cidV0.toString()),
+      CID.parse(cidV1.toString()),
+      CID.createV1(0x55, Digest.create(0x12, new Uint8Array(32))),
+      CID.createV1(0x71, Digest.create(0x13, new Uint8Array(64).fill(7))),
+      // identity multihash, a codec of three varint bytes, a digest length of two
+      CID.createV1(0x0129, Digest.create(0x00, new Uint8Array(3))),
+      CID.createV1(0x300001, Digest.create(0xb220, new Uint8Array(200).fill(1))),
+      CID.createV1(0x70, Digest.create(0x12, new Uint8Array(0))),
+    ]
+    const bytes = cids.map((cid) => cid.bytes)
+    const v1 = CID.parse(cidV1.toString()).bytes
+    return [
+      ...bytes,
+      digest(0x12, 32), // a bare multihash is a CIDv0's bytes
+      new Uint8Array([0x12, 0x20, ...new Uint8Array(31)]), // short
+      new Uint8Array([...v1, 0]), // trailing byte
+      v1.subarray(0, v1.length - 1), // short digest
+      new Uint8Array([0x01, 0xf0, 0x00, ...v1.subarray(2)]), // padded codec
+      new Uint8Array([0x02, ...v1.subarray(1)]), // version 2
+      new Uint8Array([0x01, 0x70, 0x12, 0x80, 0x80, 0x80, 0x80, 0x01]), // 5-byte varint
+      new Uint8Array([0x01]),
+      new Uint8Array([]),
+    ]
+  }
+
+  it('builds the same CID as multiformats, and rejects what it rejects', () => {
+    for (const bytes of samples()) {
+      let expected: CID | Error
+      try {
+        const cid = CID.decode(bytes)
+        expected = cid.version === 1 && !equal(cid.bytes, bytes) ? new Error('padded') : cid
+        if (cid.version === 0 && (cid.multihash.code !== 0x12 || cid.multihash.size !== 32))
+          expected = new Error('v0')
+      } catch (error) {
+        expected = error as Error
+      }
+      if (expected instanceof Error) {
+        expect(() => decodeCanonicalCid(bytes.slice())).toThrow()
+        continue
+      }
+      const decoded = decodeCanonicalCid(bytes.slice())
+      expect(decoded).toEqual(expected)
+      expect(decoded.toString()).toBe(expected.toString())
+      expect(decoded.multihash.bytes).toEqual(expected.multihash.bytes)
+      expect(decoded.multihash.digest).toEqual(expected.multihash.digest)
+    }
+  })
+})
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index])
+}

@@ -188,6 +188,22 @@ describe('IPFS Cluster state export JSON', () => {
     expect(state.get(cidV1)?.name).toBe('second')
   })
 
+  it('reads two objects on one line, trailing blanks, and a pretty-printed one among single lines', async () => {
+    const state = await importState([
+      `{"cid":"${cidOf(1)}"} {"cid":"${cidOf(2)}","name":"two"}\n`,
+      `{"cid":"${cidOf(3)}"}  \t\r\n`,
+      `{\n"cid":"${cidOf(4)}",\n"name":"four"\n}\n{"cid":"${cidOf(5)}"}\n`,
+    ])
+    expect(state.count()).toBe(5)
+    expect(state.get(cidOf(2).toString())?.name).toBe('two')
+    expect(state.get(cidOf(4).toString())?.name).toBe('four')
+    const error = await importError(
+      `{"cid":"${cidOf(1)}"}\n{\n"cid":"${cidOf(2)}"\n}\n{"cid":"${cidOf(3)}"} x\n`,
+    )
+    expect(error.line).toBe(5)
+    expect(error.message).toContain('JSON object')
+  })
+
   describe('a bad line', () => {
     const good = `{"cid":"${cidV1}"}`
     it.each([

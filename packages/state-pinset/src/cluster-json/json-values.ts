@@ -4,6 +4,8 @@ import { DecodeFailure } from '../encoding/bytes.ts'
 export interface JsonValueText {
   readonly text: string
   readonly line: number
+  /** The value, when it was already parsed (a value alone on its line). */
+  readonly parsed?: unknown
 }
 
 /** A problem at a line of the input. */
@@ -65,6 +67,25 @@ export async function* jsonValues(
           continue
         if (character !== 0x7b)
           throw new JsonStreamFailure(line, 'expected a JSON object (one pin) here')
+        // The usual file, one object a line: JSON.parse finds the end far faster than this
+        // loop. A line it does not parse whole (two values, a pretty-printed object, an error)
+        // is scanned as before, so boundaries and errors stay the same.
+        const end = text.indexOf('\n', i)
+        if (end !== -1) {
+          const candidate = text.slice(i, end)
+          let parsed: unknown
+          try {
+            parsed = JSON.parse(candidate)
+          } catch {
+            parsed = undefined
+          }
+          if (parsed !== undefined) {
+            yield { text: candidate, line, parsed }
+            line++
+            i = end
+            continue
+          }
+        }
         valueStart = i
         startLine = line
         depth = 1

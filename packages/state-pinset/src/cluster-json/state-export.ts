@@ -38,9 +38,9 @@ export async function importState(
   try {
     for await (const value of jsonValues(source)) {
       options.signal?.throwIfAborted()
-      let parsed: unknown
+      let parsed: unknown = value.parsed
       try {
-        parsed = JSON.parse(value.text)
+        if (parsed === undefined) parsed = JSON.parse(value.text)
       } catch (error) {
         throw new StateImportError(value.line, `it is not valid JSON (${(error as Error).message})`)
       }

@@ -25,12 +25,9 @@ export function bytesToBinary(bytes: Uint8Array, start = 0, end = bytes.length):
     for (let i = 0; i < length; i++) codes[i] = bytes[start + i]!
     return String.fromCharCode.apply(null, codes)
   }
-  let text = ''
-  for (let offset = start; offset < end; offset += 8192) {
-    const stop = Math.min(end, offset + 8192)
-    text += String.fromCharCode.apply(null, bytes.subarray(offset, stop) as unknown as number[])
-  }
-  return text
+  // Large ones (a snapshot frame, read whole at restore): latin1 is a native copy into one flat
+  // string, where joining fromCharCode pieces built a rope to flatten later.
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, length).toString('latin1')
 }
 
 /** The bytes of a binary string. */

@@ -46,11 +46,25 @@ export class SortedRecords {
     return low
   }
 
+  /**
+   * Where the last `get` found its key, for the `set` of the same key that usually follows (a
+   * pin is looked up, then written): one search instead of two, each a chain of cache misses.
+   */
+  #foundKey: string | null = null
+  #foundVersion = -1
+  #foundIndex = 0
+  #foundPosition = 0
+
   get(key: string): string | undefined {
     const index = this.#chunkFor(key)
     if (index < 0) return undefined
     const chunk = this.#chunks[index]!
-    const record = chunk[SortedRecords.#positionIn(chunk, key)]
+    const position = SortedRecords.#positionIn(chunk, key)
+    this.#foundKey = key
+    this.#foundVersion = this.version
+    this.#foundIndex = index
+    this.#foundPosition = position
+    const record = chunk[position]
     return record?.startsWith(key) ? record : undefined
   }
 
@@ -63,9 +77,11 @@ export class SortedRecords {
       this.#size = 1
       return undefined
     }
-    const index = this.#chunkFor(key)
+    const known = this.#foundKey === key && this.#foundVersion === this.version - 1
+    this.#foundKey = null
+    const index = known ? this.#foundIndex : this.#chunkFor(key)
     const chunk = chunks[index]!
-    const position = SortedRecords.#positionIn(chunk, key)
+    const position = known ? this.#foundPosition : SortedRecords.#positionIn(chunk, key)
     const existing = chunk[position]
     if (existing?.startsWith(key)) {
       chunk[position] = record
