@@ -1,7 +1,7 @@
 import type { AbortOptions, ConsensusEvents, PinsetView } from '@pinraft/consensus'
 import type { IpfsConnector, IpfsId } from '@pinraft/ipfs-connector'
 import { type Clock, type Logger, silentLogger, systemClock } from '@pinraft/raft-core'
-import { cidKey, type Pin, parseCid, validatePin } from '@pinraft/state-pinset'
+import { cidKey, cidText, type Pin, parseCid, validatePin } from '@pinraft/state-pinset'
 import type { CID } from 'multiformats/cid'
 import { defaultStatelessConfiguration, type StatelessConfiguration } from './configuration.ts'
 import { FullQueueError, TrackerStoppedError } from './errors.ts'
@@ -944,9 +944,10 @@ export class StatelessTracker {
 /**
  * The CID's string as the operations' key, copied flat: multiformats builds base32 strings by
  * concatenation, and V8 keeps such a string as a rope of about 1.5 KB until it is flattened.
+ * `cidText`, not `cid.toString()`, whose cache map per CID was most of this call's cost.
  */
 function operationKey(cid: CID): string {
-  return Buffer.from(cid.toString(), 'latin1').toString('latin1')
+  return Buffer.from(cidText(cid), 'latin1').toString('latin1')
 }
 
 /** Compares pins by their multihash, so CIDv0 and v1 of one DAG match across IPFS implementations. */

@@ -1,3 +1,5 @@
+import { base32 } from 'multiformats/bases/base32'
+import { base58btc } from 'multiformats/bases/base58'
 import { bases } from 'multiformats/basics'
 import { CID } from 'multiformats/cid'
 import { Digest } from 'multiformats/hashes/digest'
@@ -217,4 +219,13 @@ export function cidLength(source: string, offset: number, end: number): number {
   const total = at - offset + digestLength
   if (total > maxCidBytes || offset + total > end) return -1
   return total
+}
+
+/**
+ * `cid.toString()`'s text (base58btc for a CIDv0, base32 for a CIDv1) without its per-CID cache:
+ * a cache map for every CID used once (a million pins listed, every pin tracked) was a large
+ * share of the time and garbage of those paths.
+ */
+export function cidText(cid: CID): string {
+  return cid.version === 0 ? base58btc.baseEncode(cid.bytes) : base32.encode(cid.bytes)
 }

@@ -1,5 +1,5 @@
 export type { CID } from 'multiformats/cid'
-export { cidKey, maxCidBytes, parseCid } from './cid.ts'
+export { cidKey, cidText, maxCidBytes, parseCid } from './cid.ts'
 export { pinFromClusterJson, pinToClusterJson } from './cluster-json/pin-json.ts'
 export type { ImportStateOptions } from './cluster-json/state-export.ts'
 export { exportState, importState } from './cluster-json/state-export.ts'

@@ -7,7 +7,7 @@ import { base256emoji } from 'multiformats/bases/base256emoji'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { describe, expect, it } from 'vitest'
-import { decodeCanonicalCid } from '../src/cid.ts'
+import { cidText, decodeCanonicalCid } from '../src/cid.ts'
 import { createPinsetState, type InvalidCidError, parseCid } from '../src/index.ts'
 import { applyAll, cidV0, cidV1, listCids } from './fixtures.ts'
 
@@ -186,3 +186,17 @@ describe('decodeCanonicalCid', () => {
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index])
 }
+
+describe('cidText', () => {
+  it("is cid.toString()'s text for CIDv0 and CIDv1 alike", () => {
+    for (const text of [
+      'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG',
+      'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy',
+      'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi',
+    ]) {
+      const cid = parseCid(text)
+      expect(cidText(cid)).toBe(cid.toString())
+      expect(cidText(cid)).toBe(text)
+    }
+  })
+})

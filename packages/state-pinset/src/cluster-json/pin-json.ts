@@ -1,6 +1,5 @@
-import { base32 } from 'multiformats/bases/base32'
-import { base58btc } from 'multiformats/bases/base58'
 import type { CID } from 'multiformats/cid'
+import { cidText } from '../cid.ts'
 import { InvalidPinError } from '../errors.ts'
 import type { Pin, PinInput, PinMode, PinType } from '../pin/pin.ts'
 import { pinTypes } from '../pin/pin.ts'
@@ -20,15 +19,6 @@ function goString(text: string): string {
     /[<>&\u2028\u2029]/g,
     (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
   )
-}
-
-/**
- * `cid.toString()`'s text (base58btc for a CIDv0, base32 for a CIDv1) without its per-CID
- * cache: listing a million pins made a million cache maps for CIDs used once, a large share of
- * a list's time and garbage.
- */
-function cidText(cid: CID): string {
-  return cid.version === 0 ? base58btc.baseEncode(cid.bytes) : base32.encode(cid.bytes)
 }
 
 function goStrings(values: readonly string[]): string {
