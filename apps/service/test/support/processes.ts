@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -12,35 +13,51 @@ import { ApiClient } from '../../src/client/api-client.ts'
 
 export const binPath = fileURLToPath(new URL('../../bin/pinraft.js', import.meta.url))
 
-/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
-/** Ports this test process handed out: the OS may offer a closed one again to a later call. */
+/** Ports this test process handed out: never handed out twice. */
 const handedOut = new Set<number>()
 
-function unusedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * The lowest port of the kernel's ephemeral range (what `listen(0)` and outgoing connections
+ * take): ports below it are never given to another socket behind our back.
+ */
+function ephemeralFloor(): number {
+  try {
+    const range = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+    const low = Number(range.trim().split(/\s+/)[0])
+    return Number.isInteger(low) && low > 12_000 ? low : 32_768
+  } catch {
+    return 32_768
+  }
+}
+
+const portFloor = 10_000
+const portCeiling = ephemeralFloor()
+
+/** Whether nothing listens on `port` of 127.0.0.1 right now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
   })
 }
 
 /**
  * A loopback port nothing listens on, and one this process has not handed out before (two
  * peers of one test were once given the same port, the second daemon then failing to start).
+ * It is taken below the kernel's ephemeral range: a port the OS picked (`listen(0)`) was once
+ * taken, between this call and the daemon's start, by another daemon's outgoing connection.
  */
 export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = await unusedPort()
-    if (!handedOut.has(port)) {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = portFloor + Math.floor(Math.random() * (portCeiling - portFloor))
+    if (handedOut.has(port)) continue
+    if (await canListen(port)) {
       handedOut.add(port)
       return port
     }
   }
-  throw new Error('no unused loopback port after 100 tries')
+  throw new Error(`no free loopback port between ${portFloor} and ${portCeiling} after 200 tries`)
 }
 
 export interface RunResult {
