@@ -332,7 +332,7 @@ export class Cluster implements ClusterHealth {
       // Not an option: when the cluster received it (1.x).
       timestamp: now,
     })
-    const existing = this.#consensus.state().get(pin.cid.toString())
+    const existing = this.#consensus.state().get(pin.cid)
     checkPinAgainst(pin, existing, now)
     if (pin.type === 'meta-pin' || pin.allocations.length > 0 || everywhere) {
       return this.#consensus.logPin(pin, { signal })
@@ -360,7 +360,7 @@ export class Cluster implements ClusterHealth {
    * the pin of `from` stays: `unpin` it to remove it.
    */
   async #pinUpdate(from: CID, to: CID, input: PinInput, signal: AbortSignal): Promise<Pin> {
-    const existing = this.#consensus.state().get(from.toString())
+    const existing = this.#consensus.state().get(from)
     if (existing === undefined)
       throw new PinNotFoundError(
         `not found: pin-update names ${from.toString()}, which is not pinned in the cluster`,
@@ -553,7 +553,7 @@ export class Cluster implements ClusterHealth {
   /** Unpins a CID of the pinset; `PinNotFoundError` when it is not in it. */
   async unpin(cid: CID | string, options?: AbortOptions): Promise<Pin> {
     const parsed = parseCid(cid)
-    const pin = this.#consensus.state().get(parsed.toString())
+    const pin = this.#consensus.state().get(parsed)
     if (pin === undefined) {
       throw new PinNotFoundError(`not found: ${parsed.toString()} is not pinned in the cluster`)
     }
@@ -701,7 +701,7 @@ export class Cluster implements ClusterHealth {
     const signal = this.#signal(options)
     const members = await this.#consensus.peers({ signal })
     const now = Date.now()
-    const pin = this.#consensus.state().get(cid.toString())
+    const pin = this.#consensus.state().get(cid)
     if (pin === undefined) {
       // Not in the pinset: every member is unpinned, without asking (1.x).
       const absent = validatePin({ cid })

@@ -1,4 +1,5 @@
 import type { Pin, PinInput } from '@pinraft/state-pinset'
+import type { CID } from 'multiformats/cid'
 
 /** Cancellation for every asynchronous call (js-libp2p's AbortOptions). */
 export interface AbortOptions {
@@ -42,8 +43,12 @@ export interface ConsensusEvents {
 
 /** A read-only view of the replicated pinset on this peer. */
 export interface PinsetView {
-  get(cid: string): Pin | undefined
-  has(cid: string): boolean
+  /**
+   * The pin of a CID, by its string in any multibase or by a CID object; the object skips the
+   * string's parsing (on the pin path, where the CID is parsed once already).
+   */
+  get(cid: CID | string): Pin | undefined
+  has(cid: CID | string): boolean
   count(): number
   /** All pins, in CID order, streamed. */
   list(options?: AbortOptions): AsyncIterable<Pin>
