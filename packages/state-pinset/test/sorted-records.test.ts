@@ -69,3 +69,114 @@ describe('SortedRecords', () => {
     expect(records.chunkCount).toBe(Math.ceil(sorted.length / chunkSize))
   })
 })
+
+// The property test above stays within one or two chunks (fast-check keeps arrays short and
+// indexes small); these reach dozens, with keys that share long prefixes, as CIDs do.
+describe('SortedRecords across many chunks', () => {
+  const alike = Array.from({ length: 4000 }, (_, n) => {
+    const shared = n % 3 === 0 ? '\u0001\u0070\u0012\u0020\u00ff\u00ff\u00ff\u00ff' : '\u0001\u0070'
+    return `${shared}${String.fromCharCode((n * 7919) % 256, n % 256, n >> 8)}`.padEnd(12, '\u0000')
+  })
+
+  it('finds every key through chunk splits, merges and appends', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          // Unbiased: fast-check favours small numbers, which would reuse a few hundred keys.
+          fc.noBias(
+            fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: alike.length - 1 }), fc.nat({ max: 3 })),
+          ),
+          // fast-check keeps arrays near minLength by default; several chunks need thousands.
+          { minLength: 6000, maxLength: 9000, size: 'max' },
+        ),
+        (steps) => {
+          const records = new SortedRecords()
+          const model = new Map<string, string>()
+          for (const [action, index, body] of steps) {
+            const key = alike[index]!
+            if (action === 2) {
+              expect(records.delete(key)).toBe(model.get(key))
+              model.delete(key)
+            } else {
+              const record = key + String.fromCharCode(body)
+              expect(records.set(key, record)).toBe(model.get(key))
+              model.set(key, record)
+            }
+          }
+          expect(records.chunkCount).toBeGreaterThan(2)
+          const sorted = [...model.keys()].sort()
+          expect([...records.records()]).toEqual(sorted.map((key) => model.get(key)))
+          for (const key of alike) expect(records.get(key)).toBe(model.get(key))
+          // Appends above every record keep finding them too.
+          const above = Array.from({ length: 1200 }, (_, n) =>
+            `\u00ff\u00ff${String.fromCharCode(n >> 8, n & 255)}`.padEnd(12, '\u0000'),
+          )
+          for (const key of above) records.append(`${key}!`)
+          for (const key of above) expect(records.get(key)).toBe(`${key}!`)
+          for (const key of sorted) expect(records.get(key)).toBe(model.get(key))
+          // Thinning chunks out from the top merges each with its thinned next one.
+          const all = [...sorted, ...above]
+          for (let position = all.length - 1; position >= 0; position--) {
+            if (position % 10 !== 0) records.delete(all[position]!)
+          }
+          const kept = all.filter((_, position) => position % 10 === 0)
+          expect([...records.records()]).toEqual(kept.map((key) => model.get(key) ?? `${key}!`))
+          for (const key of kept) expect(records.get(key)).toBe(model.get(key) ?? `${key}!`)
+          // Emptying chunks one after another (every other key first) removes them.
+          const order = [
+            ...kept.filter((_, n) => n % 2 === 0),
+            ...kept.filter((_, n) => n % 2 === 1),
+          ]
+          for (const [done, key] of order.entries()) {
+            records.delete(key)
+            if (done % 50 === 0) {
+              for (const left of order.slice(done + 1)) {
+                expect(records.get(left)).toBe(model.get(left) ?? `${left}!`)
+              }
+            }
+          }
+          expect(records.size).toBe(0)
+        },
+      ),
+      { numRuns: 12, endOnFailure: true },
+    )
+  })
+
+  it('keeps finding the chunks above one that merged or emptied, and grows past 64 chunks', () => {
+    const many = Array.from(
+      { length: 70 * chunkSize },
+      (_, n) => `\u0001\u0070\u0012\u0020${String.fromCharCode(n >> 16, (n >> 8) & 255, n & 255)}`,
+    )
+    const records = new SortedRecords()
+    // The first half set, the rest appended (past 64 chunks: the descriptions' arrays grow).
+    for (const [n, key] of many.entries()) {
+      if (n < 35 * chunkSize) records.set(key, `${key}.`)
+      else records.append(`${key}.`)
+    }
+    expect(records.chunkCount).toBe(70)
+    const present = new Set(many)
+    const check = () => {
+      for (const key of many)
+        expect(records.get(key)).toBe(present.has(key) ? `${key}.` : undefined)
+      expect([...records.records()]).toEqual(
+        many.filter((key) => present.has(key)).map((key) => `${key}.`),
+      )
+    }
+    // Chunks 10 and 11 thinned from the top: 10 merges with 11 once both are small.
+    for (let n = 12 * chunkSize - 1; n >= 10 * chunkSize; n--) {
+      if (n % 10 !== 0) {
+        records.delete(many[n]!)
+        present.delete(many[n]!)
+      }
+    }
+    expect(records.chunkCount).toBe(69)
+    check()
+    // Chunk 20 (19 after the merge) emptied.
+    for (let n = 20 * chunkSize; n < 21 * chunkSize; n++) {
+      records.delete(many[n]!)
+      present.delete(many[n]!)
+    }
+    expect(records.chunkCount).toBe(68)
+    check()
+  })
+})
