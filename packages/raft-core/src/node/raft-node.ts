@@ -80,6 +80,16 @@ export interface RaftNodeInit extends Omit<RaftOptions, 'random' | 'logger'> {
   trailingLogs?: number
   /** Randomness for election timeouts. Default `Math.random`. */
   random?: () => number
+  /**
+   * Milliseconds a leader may hold an append that carries no entries (the new commit index,
+   * sent as soon as an entry commits, as etcd-io/raft does) in case another append to the same
+   * follower replaces it: a closed-loop client's next proposal then brings the commit index with
+   * its entries, and a round costs one message each way per follower instead of two. Followers
+   * learn a commit index up to this much later (hashicorp/raft, IPFS Cluster's Raft library,
+   * always leaves it to the next append or heartbeat); `flushCommitNotifications(peer)` sends a
+   * held one at once. Default 0: every append leaves at once.
+   */
+  commitNotificationDelay?: number
 }
 
 interface PendingProposal<Result> {
@@ -142,6 +152,10 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
   private readonly raftOptions: RaftOptions
   /** The largest entry a proposal may make: one must fit in one append message. */
   private readonly maxEntryBytes: number
+  private readonly commitNotificationDelay: number
+  /** Appends without entries held per follower (`commitNotificationDelay`), and their timer. */
+  private readonly heldNotifications = new Map<NodeId, Message>()
+  private heldTimer: unknown
 
   private raw: RawNode | undefined
   private state: NodeState = 'new'
@@ -204,10 +218,17 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
         `trailingLogs must be a non-negative integer, got ${init.trailingLogs}`,
       )
     }
+    this.commitNotificationDelay = init.commitNotificationDelay ?? 0
+    if (!(this.commitNotificationDelay >= 0) || !Number.isFinite(this.commitNotificationDelay)) {
+      throw new InvalidOptionError(
+        `commitNotificationDelay must be a non-negative number of milliseconds, got ${init.commitNotificationDelay}`,
+      )
+    }
     const {
       tickInterval: _t,
       snapshotThreshold: _s,
       trailingLogs: _l,
+      commitNotificationDelay: _c,
       random,
       ...raftOptions
     } = init
@@ -304,6 +325,8 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     this.state = 'stopping'
     this.components.transport.setHandler(undefined)
     this.clock.clearTimeout(this.tickTimer)
+    this.clock.clearTimeout(this.heldTimer)
+    this.heldNotifications.clear()
     await this.loopDone
     await this.lane
     this.state = wasFailed ? 'failed' : 'stopped'
@@ -431,7 +454,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
             // planReady. In short, appends and heartbeats leave early only when the term and
             // vote are already durable.
             const plan = planReady(ready, this.savedHardState)
-            if (plan.early.length > 0) this.components.transport.send(plan.early)
+            if (plan.early.length > 0) this.send(plan.early)
             // Awaited only when something is written: a Ready that only carries messages or
             // committed entries is handled without yielding, which keeps a round of Raft short.
             const durable = this.persist(plan)
@@ -510,12 +533,77 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
       }
     }
     if (messages.length > 0) {
-      this.components.transport.send(messages)
+      this.send(messages)
     }
     if (ready.committedEntries.length > 0) this.applyCommitted(ready.committedEntries)
     for (const read of ready.readStates) {
       this.reads.get(read.context)?.resolve(read.index)
     }
+  }
+
+  /**
+   * Hands messages to the transport, holding a leader's appends without entries for up to
+   * `commitNotificationDelay` ms: a later append to the same follower replaces a held one (it
+   * carries a commit index as high, and the entries after it), any other message to that follower
+   * sends it first, so the follower sees messages in the order they were made.
+   */
+  private send(messages: readonly Message[]): void {
+    if (this.commitNotificationDelay === 0) {
+      this.components.transport.send(messages)
+      return
+    }
+    const held = this.heldNotifications
+    let outgoing: Message[] | undefined
+    for (let offset = 0; offset < messages.length; offset++) {
+      const message = messages[offset]!
+      const waiting = held.size === 0 ? undefined : held.get(message.to)
+      if (message.type === 'append' && (waiting === undefined || waiting.term === message.term)) {
+        if (waiting !== undefined) held.delete(message.to)
+        if (message.entries.length === 0 && this.raw?.raft.role === 'leader') {
+          held.set(message.to, message)
+          outgoing ??= messages.slice(0, offset)
+          continue
+        }
+      } else if (waiting !== undefined) {
+        held.delete(message.to)
+        outgoing ??= messages.slice(0, offset)
+        outgoing.push(waiting)
+      }
+      outgoing?.push(message)
+    }
+    const sending = outgoing ?? messages
+    if (sending.length > 0) this.components.transport.send(sending)
+    if (held.size > 0 && this.heldTimer === undefined) {
+      this.heldTimer = this.clock.setTimeout(() => {
+        this.heldTimer = undefined
+        this.flushCommitNotifications()
+      }, this.commitNotificationDelay)
+    }
+  }
+
+  /**
+   * Sends at once the commit index held for `peer` (every follower when omitted); see
+   * `commitNotificationDelay`. A leader calls it for a follower waiting for an operation it
+   * forwarded, which it answers only once that follower has applied it.
+   */
+  flushCommitNotifications(peer?: NodeId): void {
+    const held = this.heldNotifications
+    if (held.size === 0 || !this.running) return
+    let sending: Message[]
+    if (peer === undefined) {
+      sending = [...held.values()]
+      held.clear()
+    } else {
+      const message = held.get(peer)
+      if (message === undefined) return
+      held.delete(peer)
+      sending = [message]
+    }
+    if (held.size === 0) {
+      this.clock.clearTimeout(this.heldTimer)
+      this.heldTimer = undefined
+    }
+    this.components.transport.send(sending)
   }
 
   private afterAdvance(ready: Ready): void {
