@@ -18,6 +18,26 @@ import {
 let nodes: RaftLibp2p[] = []
 
 /**
+ * Two connected nodes, one heartbeat delivered already (the connection is up); the function
+ * returned sends `count` more from the first to the second, each once the previous one arrived.
+ */
+async function heartbeatsOneByOne(): Promise<(count: number) => Promise<void>> {
+  const {
+    nodes: [a, b],
+    handlers: [, hb],
+  } = await cluster(2)
+  a!.services.raft.send([heartbeat(a!, b!, 0)])
+  await hb!.until(() => hb!.messages.length === 1, 5_000, 'the first message')
+  return async (count) => {
+    const start = hb!.messages.length
+    for (let index = 1; index <= count; index++) {
+      a!.services.raft.send([heartbeat(a!, b!, start + index - 1)])
+      await hb!.until(() => hb!.messages.length === start + index, 5_000, `message ${index}`)
+    }
+  }
+}
+
+/**
  * Counts the writes every TCP socket in this process hands to the kernel while `body` runs: each
  * call of a socket's `_write` or `_writev` is one write request to libuv (one system call when the
  * socket is writable). Counting at the socket, not the process's system calls, leaves out the test
@@ -159,19 +179,9 @@ describe('message exchange between real libp2p nodes over TCP', () => {
   // noise's length prefix and its ciphertext with two system calls; each doubled the writes of
   // a Raft message. Both nodes live in this process, so every write of either socket is counted.
   test('one-way messages cost one socket write each, not a window update back as well', async () => {
-    const {
-      nodes: [a, b],
-      handlers: [, hb],
-    } = await cluster(2)
-    a!.services.raft.send([heartbeat(a!, b!, 0)])
-    await hb!.until(() => hb!.messages.length === 1, 5_000, 'the first message')
+    const heartbeats = await heartbeatsOneByOne()
     const count = 200
-    const writes = await socketWrites(async () => {
-      for (let index = 1; index <= count; index++) {
-        a!.services.raft.send([heartbeat(a!, b!, index)])
-        await hb!.until(() => hb!.messages.length === index + 1, 5_000, `message ${index}`)
-      }
-    })
+    const writes = await socketWrites(() => heartbeats(count))
     expect(writes).toBeGreaterThanOrEqual(count)
     expect(writes).toBeLessThan(count * 1.25)
   })
@@ -180,12 +190,7 @@ describe('message exchange between real libp2p nodes over TCP', () => {
   // even when the buffer was empty, and the decoder's RangeError, thrown and caught, cost more
   // than the rest of the frame's decoding. RangeError is wrapped here to count the ones made.
   test('reading messages that end on a frame boundary throws no error per chunk', async () => {
-    const {
-      nodes: [a, b],
-      handlers: [, hb],
-    } = await cluster(2)
-    a!.services.raft.send([heartbeat(a!, b!, 0)])
-    await hb!.until(() => hb!.messages.length === 1, 5_000, 'the first message')
+    const heartbeats = await heartbeatsOneByOne()
     const original = globalThis.RangeError
     let made = 0
     const count = <T extends object>(value: T): T => {
@@ -198,10 +203,7 @@ describe('message exchange between real libp2p nodes over TCP', () => {
         count(Reflect.construct(target, args, newTarget)),
     })
     try {
-      for (let index = 1; index <= 100; index++) {
-        a!.services.raft.send([heartbeat(a!, b!, index)])
-        await hb!.until(() => hb!.messages.length === index + 1, 5_000, `message ${index}`)
-      }
+      await heartbeats(100)
     } finally {
       globalThis.RangeError = original
     }
