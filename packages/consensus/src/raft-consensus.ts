@@ -809,33 +809,23 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
   }
 
   /** Runs `request` (sent by `from`) on this node, which believes it is the leader. */
-  private async execute(request: RpcRequest, signal: AbortSignal, from: string): Promise<number> {
-    const node = this.raft()
-    const index = await executeRequest(
-      node,
-      request,
-      signal,
-      from,
-      (node, peerId, fresh, by, abort) =>
-        admitPeer(
-          {
-            libp2p: this.libp2p,
-            logger: this.logger,
-            joining: this.peerset.joining,
-            allowList: this.configuration.joinAllowList,
-            onJoiningChange: () => this.updateAllowedPeers(),
-          },
-          node,
-          peerId,
-          fresh,
-          by,
-          abort,
-        ),
+  private execute(request: RpcRequest, signal: AbortSignal, from: string): Promise<number> {
+    return executeRequest(this.raft(), request, signal, from, (node, peerId, fresh, by, abort) =>
+      admitPeer(
+        {
+          libp2p: this.libp2p,
+          logger: this.logger,
+          joining: this.peerset.joining,
+          allowList: this.configuration.joinAllowList,
+          onJoiningChange: () => this.updateAllowedPeers(),
+        },
+        node,
+        peerId,
+        fresh,
+        by,
+        abort,
+      ),
     )
-    // The follower that forwarded it answers its client once it applied it too: it must learn
-    // the commit index now, not with the next append (commitNotificationDelay).
-    if (from !== this.peerId) node.flushCommitNotifications(from)
-    return index
   }
 
   /** Waits (bounded) until this peer has applied `index`, so the caller reads its own write. */

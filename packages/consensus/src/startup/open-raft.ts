@@ -44,14 +44,6 @@ export interface OpenedRaft {
  * its cluster from silently starting a new one (issue 17). Returns undefined when the state was
  * moved aside and must be opened again (`newCluster`, `afterReset` false).
  */
-/**
- * How long the leader holds an append that only announces a new commit index (RaftNode's
- * `commitNotificationDelay`): the next proposal, a client's next request, usually comes well
- * within it and brings the commit index with its entries, which halves the Raft messages of a
- * round. A follower waiting for an operation it forwarded is told at once (`execute`).
- */
-const commitNotificationDelay = 5
-
 export async function openRaft(
   init: OpenRaftInit,
   afterReset: boolean,
@@ -73,7 +65,6 @@ export async function openRaft(
       maxEntriesPerMessage: configuration.maxAppendEntries,
       snapshotThreshold: configuration.snapshotThreshold,
       trailingLogs: configuration.trailingLogs,
-      commitNotificationDelay,
     },
   )
   let startedEmpty: boolean
