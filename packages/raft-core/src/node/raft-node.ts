@@ -219,7 +219,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
       )
     }
     this.commitNotificationDelay = init.commitNotificationDelay ?? 0
-    if (!(this.commitNotificationDelay >= 0) || !Number.isFinite(this.commitNotificationDelay)) {
+    if (!Number.isFinite(this.commitNotificationDelay) || this.commitNotificationDelay < 0) {
       throw new InvalidOptionError(
         `commitNotificationDelay must be a non-negative number of milliseconds, got ${init.commitNotificationDelay}`,
       )
@@ -583,8 +583,8 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
 
   /**
    * Sends at once the commit index held for `peer` (every follower when omitted); see
-   * `commitNotificationDelay`. A leader calls it for a follower waiting for an operation it
-   * forwarded, which it answers only once that follower has applied it.
+   * `commitNotificationDelay`. For a follower known to be waiting for the commit, such as one
+   * that forwarded the proposal and answers its caller only once it applied it.
    */
   flushCommitNotifications(peer?: NodeId): void {
     const held = this.heldNotifications
