@@ -215,6 +215,45 @@ describe('RaftNode', () => {
     expect(() => leader.node.propose(put('x', '3'))).toThrow(/storage failure/)
   })
 
+  it('rejects a lost proposal whose index a later proposal of its node takes, instead of leaving it waiting', async () => {
+    cluster = new TestCluster()
+    await cluster.bootstrap(['a', 'b', 'c'])
+    const first = await cluster.waitForLeader()
+    await cluster.settle(first.node.propose(put('k', 'committed')))
+    const committed = first.node.status().lastIndex
+    // Cut off, the leader appends three entries that can never commit.
+    cluster.network.isolate(first.id)
+    const lost = ['x1', 'x2', 'x3'].map((key) =>
+      first.node.propose(put(key, 'lost')).then(
+        (index) => ({ index }),
+        (error: unknown) => ({ error: error as Error }),
+      ),
+    )
+    await cluster.advance(5)
+    expect(first.node.status().lastIndex).toBe(committed + 3)
+    // The others elect a leader, which appends only its empty entry; once healed, the old
+    // leader's log is cut back to committed + 1.
+    await cluster.until(() => {
+      const next = cluster.leader()
+      return next !== undefined && next.id !== first.id
+    })
+    const second = cluster.leader() as NonNullable<ReturnType<TestCluster['leader']>>
+    cluster.network.heal()
+    await cluster.until(() => first.node.status().lastIndex === committed + 1)
+    // Leading again, it appends its empty entry at committed + 2 and the next proposal at
+    // committed + 3, the index the third lost proposal waited for.
+    await cluster.settle(second.node.transferLeadership(first.id))
+    await cluster.until(() => first.node.role === 'leader')
+    const index = await cluster.settle(first.node.propose(put('y', 'new')))
+    expect(index).toBe(committed + 3)
+    const outcomes = await cluster.settle(Promise.all(lost))
+    for (const outcome of outcomes) {
+      expect('error' in outcome ? outcome.error.name : outcome).toBe('ProposalLostError')
+    }
+    expect(first.stateMachine.values.get('y')).toBe('new')
+    expect(first.stateMachine.values.has('x3')).toBe(false)
+  })
+
   it('rejects a proposal whose signal aborts with an unknown outcome', async () => {
     cluster = new TestCluster()
     await cluster.bootstrap(['a', 'b', 'c'])

@@ -40,6 +40,7 @@ import { emptyConfiguration } from '../types.ts'
 import type { Clock } from './clock.ts'
 import { systemClock } from './clock.ts'
 import { TypedEventTarget } from './events.ts'
+import { PendingProposals } from './pending-proposals.ts'
 import { planReady, type ReadyPlan } from './ready-plan.ts'
 import type { StateMachine } from './state-machine.ts'
 
@@ -186,7 +187,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
   /** The hard state last written to the stable store. */
   private savedHardState: HardState | undefined
 
-  private readonly proposals = new Map<number, PendingProposal<Result>>()
+  private readonly proposals = new PendingProposals<PendingProposal<Result>>()
   private proposalQueue: Array<QueuedProposal<Result>> = []
   private readonly reads = new Map<string, { resolve: (index: number) => void }>()
   private readCounter = 0
@@ -372,8 +373,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
   }
 
   private rejectAll(error: Error): void {
-    for (const proposal of this.proposals.values()) proposal.reject(error)
-    this.proposals.clear()
+    for (const proposal of this.proposals.takeAll()) proposal.reject(error)
     for (const queued of this.proposalQueue) queued.reject(error)
     this.proposalQueue = []
     for (const waiter of this.waiters) waiter.reject(error)
@@ -643,15 +643,12 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     await stateMachine.restore(opened.data)
     const lastIndex = await logStore.lastIndex()
     await logStore.truncatePrefix(Math.max(lastIndex, snapshot.index))
-    for (const [index, proposal] of this.proposals) {
-      if (index <= snapshot.index) {
-        proposal.reject(
-          new OutcomeUnknownError(
-            `entry ${index} was replaced by a snapshot from the leader before it was applied here; check the state to learn whether it committed`,
-          ),
-        )
-        this.proposals.delete(index)
-      }
+    for (const [index, proposal] of this.proposals.takeThrough(snapshot.index)) {
+      proposal.reject(
+        new OutcomeUnknownError(
+          `entry ${index} was replaced by a snapshot from the leader before it was applied here; check the state to learn whether it committed`,
+        ),
+      )
     }
     this.lastApplied = snapshot.index
     this.appliedTerm = snapshot.term
@@ -825,9 +822,8 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
   private applied(entry: Entry, result: Result | undefined): void {
     this.lastApplied = entry.index
     this.appliedTerm = entry.term
-    const proposal = this.proposals.get(entry.index)
+    const proposal = this.proposals.take(entry.index)
     if (proposal === undefined) return
-    this.proposals.delete(entry.index)
     if (proposal.term === entry.term) {
       proposal.resolve(result)
     } else {
@@ -1035,7 +1031,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
       if (queued.signal === undefined) {
         // The hot path: the queued proposal itself waits for its entry, no wrapper per entry.
         queued.term = first.term
-        this.proposals.set(first.index + offset, queued)
+        this.waitForEntry(first.index + offset, queued)
       } else {
         this.register(
           first.index + offset,
@@ -1066,6 +1062,20 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     })
   }
 
+  /**
+   * Makes `pending` wait for the entry at `index`. Something waiting there already was for an
+   * entry of an earlier term that this node's log no longer holds (it lost leadership, its log was
+   * cut back, and it leads again): that entry will never apply, so its caller learns it now.
+   */
+  private waitForEntry(index: number, pending: PendingProposal<Result>): void {
+    const displaced = this.proposals.set(index, pending)
+    displaced?.reject(
+      new ProposalLostError(
+        `the proposal at index ${index} was replaced by another leader's entry and will never commit; it is safe to retry`,
+      ),
+    )
+  }
+
   /** Registers the callbacks that settle the entry at `index` (no promise of its own: hot path). */
   private register(
     index: number,
@@ -1076,15 +1086,10 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     reject: (error: Error) => void,
   ): void {
     if (signal === undefined) {
-      this.proposals.set(index, { term, resolve, reject })
+      this.waitForEntry(index, { term, resolve, reject })
       return
     }
-    const onAbort = () => {
-      if (this.proposals.delete(index)) {
-        reject(abortError(signal, `${what} at index ${index}`))
-      }
-    }
-    this.proposals.set(index, {
+    const pending: PendingProposal<Result> = {
       term,
       resolve: (result) => {
         signal.removeEventListener('abort', onAbort)
@@ -1094,7 +1099,14 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
         signal.removeEventListener('abort', onAbort)
         reject(error)
       },
-    })
+    }
+    const onAbort = () => {
+      // Only if it still waits: a later proposal may have taken its index (see waitForEntry).
+      if (this.proposals.get(index) !== pending) return
+      this.proposals.take(index)
+      reject(abortError(signal, `${what} at index ${index}`))
+    }
+    this.waitForEntry(index, pending)
     signal.addEventListener('abort', onAbort, { once: true })
   }
 

@@ -351,7 +351,9 @@ export class RaftLog {
       )
     }
     const term = this.term(through) as number
-    this.entries = this.entries.slice(through - this.offset)
+    const dropped = this.entries
+    this.entries = dropped.slice(through - this.offset)
+    ;(dropped as Array<Entry | undefined>).fill(undefined)
     this.offset = through
     this.offsetTerm = term
     this.configurations.compact(through)

@@ -92,7 +92,9 @@ export class MemoryLogStore extends FailStopStore implements LogStore {
     checkIndex(through, 'through')
     this.takeInjectedFailure()
     const first = this.#entries[0]?.index ?? 0
-    this.#entries = this.#entries.slice(Math.max(0, through - first + 1))
+    const dropped = this.#entries
+    this.#entries = dropped.slice(Math.max(0, through - first + 1))
+    ;(dropped as Array<Entry | undefined>).fill(undefined)
   }
 }
 
