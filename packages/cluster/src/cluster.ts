@@ -224,8 +224,11 @@ export class Cluster implements ClusterHealth {
    * 1.x's StateSync: unpins every pin whose `expire_at` has passed, on the one member closest to
    * its CID (so it is unpinned once, not by every peer). Resolves with how many it unpinned.
    */
-  async stateSync(options?: AbortOptions): Promise<number> {
-    const signal = this.#signal(options)
+  stateSync(options?: AbortOptions): Promise<number> {
+    return this.#withSignal(options, (signal) => this.#stateSync(signal))
+  }
+
+  async #stateSync(signal: AbortSignal): Promise<number> {
     const members = await this.#consensus.peers({ signal })
     const now = this.#clock.now()
     let unpinned = 0
@@ -261,7 +264,12 @@ export class Cluster implements ClusterHealth {
     await Promise.allSettled([...this.#repinning.values()])
   }
 
-  #signal(options?: AbortOptions): AbortSignal {
+  /**
+   * The signal for what outlives the call that starts it (an async iterable): it follows the
+   * caller's signal and the cluster's stop through `AbortSignal.any`, which lets go of it with
+   * them. A call that settles uses `#withSignal`.
+   */
+  #streamSignal(options?: AbortOptions): AbortSignal {
     if (this.#stopped) throw new ClusterStoppedError()
     return options?.signal === undefined
       ? this.#stopping.signal
@@ -288,16 +296,16 @@ export class Cluster implements ClusterHealth {
   }
 
   /**
-   * `#signal` for the hot path: one controller following the caller's signal and the cluster's
-   * stop by two listeners removed once `body` settles. `AbortSignal.any`'s weak references cost
-   * more per pin than the rest of the call's signal handling put together.
+   * Runs `body` with a signal that follows the caller's signal and the cluster's stop: one
+   * controller and two listeners, removed once `body` settles. `AbortSignal.any`'s weak
+   * references cost more per pin than the rest of the call's signal handling put together.
    */
   async #withSignal<T>(
-    options: AbortOptions,
+    options: AbortOptions | undefined,
     body: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     if (this.#stopped) throw new ClusterStoppedError()
-    const outer = options.signal
+    const outer = options?.signal
     if (outer === undefined) return body(this.#stopping.signal)
     outer.throwIfAborted()
     const controller = new AbortController()
@@ -388,8 +396,11 @@ export class Cluster implements ClusterHealth {
    * 1.x's PeerRemove: re-allocates the pins allocated to `peer` (it is blacklisted, so they
    * move elsewhere; skipped when `disable_repinning`), then removes it from consensus.
    */
-  async peerRemove(peer: string, options?: AbortOptions): Promise<void> {
-    const signal = this.#signal(options)
+  peerRemove(peer: string, options?: AbortOptions): Promise<void> {
+    return this.#withSignal(options, (signal) => this.#peerRemove(peer, signal))
+  }
+
+  async #peerRemove(peer: string, signal: AbortSignal): Promise<void> {
     if (this.#consensus.rmPeer === undefined)
       throw new TypeError('this cluster was built without consensus.rmPeer: it cannot remove peers')
     if (this.#disableRepinning) {
@@ -499,8 +510,11 @@ export class Cluster implements ClusterHealth {
   }
 
   /** 1.x's ConnectGraph: every member is asked for its links; one that cannot be has none. */
-  async connectGraph(options?: AbortOptions): Promise<ConnectGraph> {
-    const signal = this.#signal(options)
+  connectGraph(options?: AbortOptions): Promise<ConnectGraph> {
+    return this.#withSignal(options, (signal) => this.#connectGraph(signal))
+  }
+
+  async #connectGraph(signal: AbortSignal): Promise<ConnectGraph> {
     const members = await this.#consensus.peers({ signal })
     return buildConnectGraph(
       this.peerId,
@@ -557,7 +571,9 @@ export class Cluster implements ClusterHealth {
     if (pin === undefined) {
       throw new PinNotFoundError(`not found: ${parsed.toString()} is not pinned in the cluster`)
     }
-    await this.#consensus.logUnpin(parsed.toString(), { signal: this.#signal(options) })
+    await this.#withSignal(options, (signal) =>
+      this.#consensus.logUnpin(parsed.toString(), { signal }),
+    )
     return pin
   }
 
@@ -578,7 +594,7 @@ export class Cluster implements ClusterHealth {
 
   async #resolve(path: string, options?: AbortOptions): Promise<CID> {
     try {
-      return await this.#connector.resolve(path, { signal: this.#signal(options) })
+      return await this.#withSignal(options, (signal) => this.#connector.resolve(path, { signal }))
     } catch (error) {
       options?.signal?.throwIfAborted()
       throw new PathResolveError(`could not resolve ${path}: ${messageOf(error)}`, {
@@ -589,23 +605,23 @@ export class Cluster implements ClusterHealth {
 
   /** This peer's status of a CID (1.x's StatusLocal). */
   statusLocal(cid: CID, options?: AbortOptions): Promise<PinInfo> {
-    return this.#tracker.status(cid, { signal: this.#signal(options) })
+    return this.#withSignal(options, (signal) => this.#tracker.status(cid, { signal }))
   }
 
   /** Retries a CID on this peer (1.x's RecoverLocal). */
   recoverLocal(cid: CID, options?: AbortOptions): Promise<PinInfo> {
-    return this.#tracker.recover(cid, { signal: this.#signal(options) })
+    return this.#withSignal(options, (signal) => this.#tracker.recover(cid, { signal }))
   }
 
   statusAllLocal(options: ClusterStatusAllOptions = {}): AsyncIterable<PinInfo> {
     return this.#tracker.statusAll({
       filter: options.filter ?? null,
-      signal: this.#signal(options),
+      signal: this.#streamSignal(options),
     })
   }
 
   recoverAllLocal(options?: AbortOptions): AsyncIterable<PinInfo> {
-    return this.#tracker.recoverAll({ signal: this.#signal(options) })
+    return this.#tracker.recoverAll({ signal: this.#streamSignal(options) })
   }
 
   /** The status of a CID on every peer that should hold it (1.x's Status). */
@@ -693,12 +709,19 @@ export class Cluster implements ClusterHealth {
     }
   }
 
-  async #globalPinInfo(
+  #globalPinInfo(
     cid: CID,
     method: 'status' | 'recover',
     options?: AbortOptions,
   ): Promise<GlobalPinInfo> {
-    const signal = this.#signal(options)
+    return this.#withSignal(options, (signal) => this.#gatherPinInfo(cid, method, signal))
+  }
+
+  async #gatherPinInfo(
+    cid: CID,
+    method: 'status' | 'recover',
+    signal: AbortSignal,
+  ): Promise<GlobalPinInfo> {
     const members = await this.#consensus.peers({ signal })
     const now = Date.now()
     const pin = this.#consensus.state().get(cid)
@@ -752,7 +775,7 @@ export class Cluster implements ClusterHealth {
     open: (peer: string, signal: AbortSignal) => AsyncIterable<PinInfo>,
     options: AbortOptions,
   ): AsyncGenerator<GlobalPinInfo> {
-    const outer = this.#signal(options)
+    const outer = this.#streamSignal(options)
     const controller = new AbortController()
     const signal = AbortSignal.any([outer, controller.signal])
     const members = await this.#consensus.peers({ signal })

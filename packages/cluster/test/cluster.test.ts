@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { FakeIpfsConnector } from '@pinraft/pintracker/testing'
 import type { CID } from 'multiformats/cid'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -41,6 +42,36 @@ describe('Cluster over libp2p', () => {
     const entry = global.peerMap.get(first!.libp2p.peerId.toString())
     expect(entry?.ipfsPeerId).toMatch(/^12D3KooWFakeIpfsNode/)
     expect(entry?.ipfsPeerAddresses).toHaveLength(1)
+  })
+
+  it("leaves no listener on the caller's signal after status, unpin and connect-graph calls", async () => {
+    cluster = new TestCluster()
+    const [first] = await cluster.start(3)
+    const cid = await contentCid('asked about with one signal')
+    first!.connector.addContent(cid)
+    await first!.cluster.pin({ cid, timestamp: Date.now() })
+    const caller = new AbortController()
+    const { signal } = caller
+    await first!.cluster.status(cid, { signal })
+    await first!.cluster.statusLocal(cid, { signal })
+    await first!.cluster.recoverLocal(cid, { signal })
+    await first!.cluster.connectGraph({ signal })
+    await first!.cluster.unpin(cid, { signal })
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0)
+    caller.abort()
+    await expect(first!.cluster.status(cid, { signal })).rejects.toThrow()
+  })
+
+  it('answers a call made after it stopped with a rejected promise, not a throw', async () => {
+    cluster = new TestCluster()
+    const [first] = await cluster.start(1)
+    const cid = await contentCid('asked about after the stop')
+    await first!.cluster.stop()
+    let answer: Promise<unknown> | undefined
+    expect(() => {
+      answer = first!.cluster.statusLocal(cid)
+    }).not.toThrow()
+    await expect(answer).rejects.toHaveProperty('name', 'ClusterStoppedError')
   })
 
   it('answers unpinned for every member for a CID outside the pinset', async () => {
