@@ -23,7 +23,7 @@ describe('SortedRecords', () => {
         (steps) => {
           const records = new SortedRecords()
           const model = new Map<string, string>()
-          for (const [insert, index, body, lookup] of steps) {
+          for (const [step, [insert, index, body, lookup]] of steps.entries()) {
             const key = keys[index]!
             if (lookup !== null) {
               const looked = lookup === -1 ? key : keys[lookup]!
@@ -37,7 +37,10 @@ describe('SortedRecords', () => {
               expect(records.delete(key)).toBe(model.get(key))
               model.delete(key)
             }
+            if (step % 50 === 0) records.checkStructure()
           }
+          records.checkStructure()
+          expect(records.last()).toBe([...model.values()].sort().at(-1))
           expect(records.size).toBe(model.size)
           expect([...records.records()]).toEqual([...model.values()].sort())
           for (const key of keys.slice(0, 200)) expect(records.get(key)).toBe(model.get(key))
@@ -68,10 +71,45 @@ describe('SortedRecords', () => {
     for (const key of sorted) records.set(key, `${key}\u0000`)
     expect(records.chunkCount).toBe(Math.ceil(sorted.length / chunkSize))
   })
+  it('places keys shorter than the prefix its chunk shares, and keys that differ just after it', () => {
+    const start = '\u00ff\u00ff\u00ff\u00ff\u00fe\u00fe'
+    const records = new SortedRecords()
+    const shared = Array.from({ length: 10 }, (_, n) => `${start}\u0000${String.fromCharCode(n)}`)
+    for (const key of shared) records.set(key, `${key}.`)
+    expect(records.get(shared[3]!)).toBe(`${shared[3]}.`)
+    // Differs from the chunk's prefix only in its seventh byte (an inexact double at 7 bytes).
+    const after = `${start}\u0001\u0000`
+    // Shorter than the shared prefix (as a short identity CID is): below it, then above it.
+    const below = '\u00ff\u00fe'
+    const above = '\u00ff\u00ff\u00ff\u00ff\u00ff'
+    for (const key of [after, below, above]) {
+      expect(records.get(key)).toBeUndefined()
+      records.set(key, `${key}.`)
+      records.checkStructure()
+    }
+    const expected = [below, ...shared, after, above].map((key) => `${key}.`)
+    expect([...records.records()]).toEqual(expected)
+    for (const key of [after, below, above, ...shared]) expect(records.get(key)).toBe(`${key}.`)
+  })
+
+  it('keeps its index right when a new body falls within the bytes it indexes', () => {
+    // Keys that share all but their last byte: a chunk's index then reads past the key.
+    const close = Array.from(
+      { length: 40 },
+      (_, n) => `\u0001\u0070\u0012${String.fromCharCode(n)}`,
+    )
+    const records = new SortedRecords()
+    for (const key of close) records.set(key, `${key}\u0000\u0000`)
+    expect(records.get(close[20]!)).toBe(`${close[20]}\u0000\u0000`)
+    records.checkStructure()
+    records.set(close[20]!, `${close[20]}\u00ff\u00ff`)
+    records.checkStructure()
+    for (const [n, key] of close.entries()) {
+      expect(records.get(key)).toBe(`${key}${n === 20 ? '\u00ff\u00ff' : '\u0000\u0000'}`)
+    }
+  })
 })
 
-// The property test above stays within one or two chunks (fast-check keeps arrays short and
-// indexes small); these reach dozens, with keys that share long prefixes, as CIDs do.
 describe('SortedRecords across many chunks', () => {
   const alike = Array.from({ length: 4000 }, (_, n) => {
     const shared = n % 3 === 0 ? '\u0001\u0070\u0012\u0020\u00ff\u00ff\u00ff\u00ff' : '\u0001\u0070'
@@ -92,7 +130,7 @@ describe('SortedRecords across many chunks', () => {
         (steps) => {
           const records = new SortedRecords()
           const model = new Map<string, string>()
-          for (const [action, index, body] of steps) {
+          for (const [step, [action, index, body]] of steps.entries()) {
             const key = alike[index]!
             if (action === 2) {
               expect(records.delete(key)).toBe(model.get(key))
@@ -102,7 +140,9 @@ describe('SortedRecords across many chunks', () => {
               expect(records.set(key, record)).toBe(model.get(key))
               model.set(key, record)
             }
+            if (step % 500 === 0) records.checkStructure()
           }
+          records.checkStructure()
           expect(records.chunkCount).toBeGreaterThan(2)
           const sorted = [...model.keys()].sort()
           expect([...records.records()]).toEqual(sorted.map((key) => model.get(key)))
@@ -112,6 +152,8 @@ describe('SortedRecords across many chunks', () => {
             `\u00ff\u00ff${String.fromCharCode(n >> 8, n & 255)}`.padEnd(12, '\u0000'),
           )
           for (const key of above) records.append(`${key}!`)
+          records.checkStructure()
+          expect(records.last()).toBe(`${above.at(-1)}!`)
           for (const key of above) expect(records.get(key)).toBe(`${key}!`)
           for (const key of sorted) expect(records.get(key)).toBe(model.get(key))
           // Thinning chunks out from the top merges each with its thinned next one.
@@ -119,6 +161,7 @@ describe('SortedRecords across many chunks', () => {
           for (let position = all.length - 1; position >= 0; position--) {
             if (position % 10 !== 0) records.delete(all[position]!)
           }
+          records.checkStructure()
           const kept = all.filter((_, position) => position % 10 === 0)
           expect([...records.records()]).toEqual(kept.map((key) => model.get(key) ?? `${key}!`))
           for (const key of kept) expect(records.get(key)).toBe(model.get(key) ?? `${key}!`)
@@ -130,6 +173,7 @@ describe('SortedRecords across many chunks', () => {
           for (const [done, key] of order.entries()) {
             records.delete(key)
             if (done % 50 === 0) {
+              records.checkStructure()
               for (const left of order.slice(done + 1)) {
                 expect(records.get(left)).toBe(model.get(left) ?? `${left}!`)
               }
@@ -156,6 +200,7 @@ describe('SortedRecords across many chunks', () => {
     expect(records.chunkCount).toBe(70)
     const present = new Set(many)
     const check = () => {
+      records.checkStructure()
       for (const key of many)
         expect(records.get(key)).toBe(present.has(key) ? `${key}.` : undefined)
       expect([...records.records()]).toEqual(
