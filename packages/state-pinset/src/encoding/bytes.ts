@@ -30,6 +30,24 @@ export function bytesToBinary(bytes: Uint8Array, start = 0, end = bytes.length):
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, length).toString('latin1')
 }
 
+/** Whether every character of `text[start, end)` is ASCII: its UTF-8 is then its characters. */
+export function isAscii(text: string, start = 0, end = text.length): boolean {
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) > 0x7f) return false
+  return true
+}
+
+/**
+ * `text[start, end)` as a fresh flat string. A `slice` of 13 characters or more is a view that
+ * keeps the whole of `text` alive, which a request id kept in the request log must not do.
+ */
+function copyOf(text: string, start: number, end: number): string {
+  const length = end - start
+  if (length > 256) return Buffer.from(text.slice(start, end), 'latin1').toString('latin1')
+  const codes = new Array<number>(length)
+  for (let i = 0; i < length; i++) codes[i] = text.charCodeAt(start + i)
+  return String.fromCharCode.apply(null, codes)
+}
+
 /** The bytes of a binary string. */
 export function binaryToBytes(text: string, start = 0, end = text.length): Uint8Array {
   const bytes = new Uint8Array(end - start)
@@ -97,6 +115,12 @@ export class ByteWriter {
   string(text: string): void {
     if (text.length === 0) {
       this.byte(0)
+      return
+    }
+    // Most names, metadata and request ids: no encoder call (a native call and an allocation).
+    if (isAscii(text)) {
+      this.varint(text.length)
+      this.binary(text)
       return
     }
     const encoded = utf8Encoder.encode(text)
@@ -207,8 +231,10 @@ export class BinaryReader {
     const length = this.varint()
     if (length === 0) return ''
     if (length > this.remaining) throw new DecodeFailure('unexpected end of data')
-    const bytes = binaryToBytes(this.source, this.offset, this.offset + length)
+    const start = this.offset
     this.offset += length
+    if (isAscii(this.source, start, this.offset)) return copyOf(this.source, start, this.offset)
+    const bytes = binaryToBytes(this.source, start, this.offset)
     try {
       return utf8Decoder.decode(bytes)
     } catch {
