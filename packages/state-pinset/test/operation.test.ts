@@ -95,6 +95,11 @@ describe('operation encoding', () => {
     expect(() =>
       encodeOperation({ type: 'unpin', cid: cidV1, requestId: 'x'.repeat(maxRequestIdBytes + 1) }),
     ).toThrow(/at most 256/)
+    // Counted in UTF-8 bytes, not characters: 129 two-byte characters are 258 bytes.
+    const wide = 'é'.repeat(maxRequestIdBytes / 2 + 1)
+    expect(() => encodeOperation({ type: 'unpin', cid: cidV1, requestId: wide })).toThrow(
+      /at most 256 UTF-8 bytes, got 258/,
+    )
     expect(() =>
       encodeOperation({ type: 'batch', operations: [{ type: 'batch', operations: [] } as never] }),
     ).toThrow(/do not nest/)

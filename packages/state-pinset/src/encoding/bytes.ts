@@ -111,21 +111,22 @@ export class ByteWriter {
     this.varint(value >= 0 ? value * 2 : -value * 2 - 1)
   }
 
-  /** A varint length and the UTF-8 bytes of `text`. */
-  string(text: string): void {
+  /** A varint length and the UTF-8 bytes of `text`; returns the number of UTF-8 bytes. */
+  string(text: string): number {
     if (text.length === 0) {
       this.byte(0)
-      return
+      return 0
     }
     // Most names, metadata and request ids: no encoder call (a native call and an allocation).
     if (isAscii(text)) {
       this.varint(text.length)
       this.binary(text)
-      return
+      return text.length
     }
     const encoded = utf8Encoder.encode(text)
     this.varint(encoded.length)
     this.bytes(encoded)
+    return encoded.length
   }
 
   /** Length-prefixed raw bytes of a binary string. */

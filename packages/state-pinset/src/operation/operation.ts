@@ -5,7 +5,6 @@ import {
   ByteWriter,
   bytesToBinary,
   DecodeFailure,
-  isAscii,
   isWellFormed,
 } from '../encoding/bytes.ts'
 import { PeerDictionaryReader, PeerDictionaryWriter } from '../encoding/peer-dictionary.ts'
@@ -15,8 +14,6 @@ import type { PinFields } from '../pin/fields.ts'
 import { fieldsToPin } from '../pin/fields.ts'
 import type { PinInput } from '../pin/pin.ts'
 import { validatePinFields } from '../pin/validate.ts'
-
-const utf8Encoder = new TextEncoder()
 
 /** Pins a CID, or replaces its pin. */
 export interface PinOperation {
@@ -81,13 +78,13 @@ function writeRequestId(writer: ByteWriter, requestId: string | undefined): void
   if (typeof requestId !== 'string' || requestId.length === 0 || !isWellFormed(requestId)) {
     throw new InvalidOperationError('requestId must be a non-empty, well-formed string when given')
   }
-  const length = isAscii(requestId) ? requestId.length : utf8Encoder.encode(requestId).length
+  // Checked once written: the writer is reset for every operation, and a throw discards it.
+  const length = writer.string(requestId)
   if (length > maxRequestIdBytes) {
     throw new InvalidOperationError(
       `requestId must be at most ${maxRequestIdBytes} UTF-8 bytes, got ${length}`,
     )
   }
-  writer.string(requestId)
 }
 
 function writeItem(

@@ -90,7 +90,7 @@ class Chunk {
     // A key that does not share the prefix is above or below every record.
     const prefix = indexValue(key, 0, offset)
     if (prefix !== this.#prefix) return prefix < this.#prefix ? 0 : length
-    const value = indexValue(key, this.#offset, chunkIndexBytes)
+    const value = indexValue(key, offset, chunkIndexBytes)
     const values = this.#values!
     // [low, high): the records whose numbers tie with the key's; those below are below the key
     // and those above are above it.
