@@ -26,6 +26,7 @@ export type {
   ListOptions,
   PinAddEventDetail,
   PinRemoveEventDetail,
+  PinsetBulkLoad,
   PinsetEvents,
   PinsetStateInit,
   StateRestoreEventDetail,

@@ -46,6 +46,21 @@ export class PeerTable {
     return peerId
   }
 
+  /**
+   * Throws unless the table holds exactly the peers in `references` (index → how many references
+   * the pins hold), each counted that many times (for tests).
+   */
+  checkCounts(references: ReadonlyMap<number, number>): void {
+    for (const [index, count] of references) {
+      if (this.#counts[index] !== count || this.#ids[index] === undefined) {
+        throw new Error(`peer ${index}: ${count} references but a count of ${this.#counts[index]}`)
+      }
+    }
+    if (this.#indexes.size !== references.size) {
+      throw new Error(`${this.#indexes.size} peers held but ${references.size} referenced`)
+    }
+  }
+
   /** Writes a reference that acquires the peer. */
   readonly writeAcquiring = (writer: ByteWriter, peerId: string): void => {
     writer.varint(this.acquire(peerId))

@@ -48,6 +48,14 @@ export interface StateRestoreEventDetail {
   readonly count: number
 }
 
+/** See `PinsetState.bulkLoad`. */
+export interface PinsetBulkLoad {
+  /** Adds an encoded pin operation (no request id); throws for anything else. */
+  add(data: Uint8Array): void
+  /** Puts the pins in the state; the load takes nothing more after. */
+  finish(): void
+}
+
 /** The events a pinset emits, synchronously, as each change is applied. */
 export interface PinsetEvents extends Record<string, unknown> {
   'pin:add': PinAddEventDetail
@@ -157,6 +165,93 @@ export class PinsetState
     return { kind: existing === undefined ? 'pinned' : 'updated', cid }
   }
 
+  /**
+   * Loads pins into this state, which must be empty, faster than `apply` one by one: `add` takes
+   * encoded pin operations (`encodeOperation`, without a request id), and `finish` leaves the state
+   * as applying them in that order would (a CID added twice keeps the later pin, unless the two
+   * are equivalent), with no events. The records are sorted once and appended: a sorted insert
+   * per pin moves half a chunk each time, and with a million pins that was most of an import.
+   * The state must not be used until `finish`.
+   */
+  bulkLoad(): PinsetBulkLoad {
+    const contents = this.#contents
+    if (contents.records.size > 0 || contents.requests.size > 0) {
+      throw new Error('bulkLoad needs an empty pinset')
+    }
+    const pending: string[] = []
+    const writer = this.#writer
+    let finished = false
+    return {
+      add: (data: Uint8Array): void => {
+        if (finished) throw new Error('this bulk load is finished')
+        const command = decodeCommand(data)
+        if (command.type !== 'pin' || command.requestId !== null) {
+          throw new TypeError('bulkLoad takes pin operations without a request id')
+        }
+        writer.reset()
+        writer.binary(command.fields.cid)
+        writePinBody(writer, command.fields, contents.peers.writeAcquiring)
+        pending.push(writer.toBinary())
+      },
+      finish: (): void => {
+        if (finished) throw new Error('this bulk load is finished')
+        finished = true
+        if (this.#contents !== contents || contents.records.size > 0) {
+          throw new Error('the pinset changed during its bulk load: load it into a fresh one')
+        }
+        this.#appendSorted(pending)
+        pending.length = 0
+        this.#changes++
+      },
+    }
+  }
+
+  /**
+   * Appends `pending` (records in the order they were added) in CID order. Records of one CID
+   * sort next to each other (no CID is a prefix of another), and those are settled in the order
+   * they were added, as `#pin` would.
+   */
+  #appendSorted(pending: string[]): void {
+    const { records } = this.#contents
+    // The default order compares UTF-16 code units: for these binary strings, byte order, the
+    // order SortedRecords keeps.
+    const sorted = pending.slice().sort()
+    let repeated: Set<string> | undefined
+    let previousKey = ''
+    for (const record of sorted) {
+      if (previousKey !== '' && record.startsWith(previousKey)) {
+        repeated ??= new Set()
+        repeated.add(previousKey)
+        continue
+      }
+      previousKey = record.slice(0, cidLength(record, 0, record.length))
+    }
+    if (repeated === undefined) {
+      for (const record of sorted) records.append(record)
+      return
+    }
+    const winners = new Map<string, string>()
+    for (const record of pending) {
+      const key = record.slice(0, cidLength(record, 0, record.length))
+      if (!repeated.has(key)) continue
+      const current = winners.get(key)
+      if (current === undefined) {
+        winners.set(key, record)
+      } else if (equivalentPins(this.#decode(current), this.#decode(record))) {
+        this.#releasePeers(record)
+      } else {
+        this.#releasePeers(current)
+        winners.set(key, record)
+      }
+    }
+    let last = ''
+    for (const record of sorted) {
+      if (last !== '' && record.startsWith(last)) continue
+      last = record.slice(0, cidLength(record, 0, record.length))
+      records.append(winners.get(last) ?? record)
+    }
+  }
+
   #unpin(key: string, cid: CID, index: number): OperationOutcome {
     const existing = this.#contents.records.delete(key)
     if (existing === undefined) return { kind: 'absent', cid }
@@ -192,6 +287,25 @@ export class PinsetState
 
   has(cid: CID | string | Uint8Array): boolean {
     return this.#contents.records.get(cidKey(parseCid(cid))) !== undefined
+  }
+
+  /**
+   * Throws if the structure's invariants do not hold (for tests): the sorted records', and the
+   * peer table counting exactly the references the records hold.
+   */
+  checkStructure(): void {
+    const { records, peers } = this.#contents
+    records.checkStructure()
+    const references = new Map<number, number>()
+    const count = (reader: BinaryReader): string => {
+      const index = reader.varint()
+      references.set(index, (references.get(index) ?? 0) + 1)
+      return ''
+    }
+    for (const record of records.records()) {
+      visitBodyPeers(new BinaryReader(record, cidLength(record, 0, record.length)), count)
+    }
+    peers.checkCounts(references)
   }
 
   /** The number of pins. */
