@@ -141,18 +141,14 @@ export class PinsetState
   }
 
   #pin(fields: PinFields, cid: CID, index: number): OperationOutcome {
-    const { records, peers } = this.#contents
+    const { records } = this.#contents
     const existing = records.get(fields.cid)
     let previous: PinFields | null = null
     if (existing !== undefined) {
       previous = this.#decode(existing)
       if (equivalentPins(previous, fields)) return { kind: 'unchanged', cid }
     }
-    const writer = this.#writer
-    writer.reset()
-    writer.binary(fields.cid)
-    writePinBody(writer, fields, peers.writeAcquiring)
-    records.set(fields.cid, writer.toBinary())
+    records.set(fields.cid, this.#record(fields))
     if (existing !== undefined) this.#releasePeers(existing)
     this.#changes++
     if (this.listens('pin:add')) {
@@ -179,7 +175,6 @@ export class PinsetState
       throw new Error('bulkLoad needs an empty pinset')
     }
     const pending: string[] = []
-    const writer = this.#writer
     let finished = false
     return {
       add: (data: Uint8Array): void => {
@@ -188,10 +183,7 @@ export class PinsetState
         if (command.type !== 'pin' || command.requestId !== null) {
           throw new TypeError('bulkLoad takes pin operations without a request id')
         }
-        writer.reset()
-        writer.binary(command.fields.cid)
-        writePinBody(writer, command.fields, contents.peers.writeAcquiring)
-        pending.push(writer.toBinary())
+        pending.push(this.#record(command.fields))
       },
       finish: (): void => {
         if (finished) throw new Error('this bulk load is finished')
@@ -250,6 +242,15 @@ export class PinsetState
       last = record.slice(0, cidLength(record, 0, record.length))
       records.append(winners.get(last) ?? record)
     }
+  }
+
+  /** The record of a pin: its CID, then its body; acquires the peers it names. */
+  #record(fields: PinFields): string {
+    const writer = this.#writer
+    writer.reset()
+    writer.binary(fields.cid)
+    writePinBody(writer, fields, this.#contents.peers.writeAcquiring)
+    return writer.toBinary()
   }
 
   #unpin(key: string, cid: CID, index: number): OperationOutcome {
