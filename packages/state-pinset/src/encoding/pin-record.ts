@@ -173,6 +173,19 @@ export function readPinBody(reader: BinaryReader, cid: string, readPeer: PeerRea
   return fields
 }
 
+/**
+ * The length of a stored record's key, its CID. Only for records this package wrote (in memory):
+ * they always start with a CID, so there is no -1 to handle.
+ */
+export function recordKeyLength(record: string): number {
+  return cidLength(record, 0, record.length)
+}
+
+/** A stored record's key: the CID bytes it starts with. */
+export function recordKey(record: string): string {
+  return record.slice(0, recordKeyLength(record))
+}
+
 /** True when a body (starting at `bodyStart`) has peer references. */
 export function bodyHasPeers(record: string, bodyStart: number): boolean {
   return (record.charCodeAt(bodyStart) & peerFlags) !== 0

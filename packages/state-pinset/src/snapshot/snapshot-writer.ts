@@ -1,9 +1,8 @@
 import type { AbortOptions } from '@pinraft/raft-core'
-import { cidLength } from '../cid.ts'
 import { BinaryReader, ByteWriter } from '../encoding/bytes.ts'
 import { crc32 } from '../encoding/crc32.ts'
 import { PeerDictionaryWriter } from '../encoding/peer-dictionary.ts'
-import { bodyHasPeers, rewriteBodyPeers } from '../encoding/pin-record.ts'
+import { bodyHasPeers, recordKeyLength, rewriteBodyPeers } from '../encoding/pin-record.ts'
 import type { PinsetContents } from '../state/contents.ts'
 import { frameKind, framePayloadTarget, snapshotFormatVersion, snapshotMagic } from './format.ts'
 
@@ -53,7 +52,7 @@ export async function* writeSnapshot(
   let inFrame = 0
   let written = 0
   for (const stored of records.records()) {
-    const keyLength = cidLength(stored, 0, stored.length)
+    const keyLength = recordKeyLength(stored)
     let bytes: Uint8Array | string = stored
     if (bodyHasPeers(stored, keyLength)) {
       record.reset()

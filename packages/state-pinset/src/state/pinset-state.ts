@@ -1,8 +1,14 @@
 import type { AbortOptions, Command, StateMachine } from '@pinraft/raft-core'
 import type { CID } from 'multiformats/cid'
-import { cidKey, cidLength, parseCid } from '../cid.ts'
+import { cidKey, parseCid } from '../cid.ts'
 import { BinaryReader, ByteWriter } from '../encoding/bytes.ts'
-import { readPinBody, visitBodyPeers, writePinBody } from '../encoding/pin-record.ts'
+import {
+  readPinBody,
+  recordKey,
+  recordKeyLength,
+  visitBodyPeers,
+  writePinBody,
+} from '../encoding/pin-record.ts'
 import { StateChangedDuringSnapshotError } from '../errors.ts'
 import type { DecodedCommand, DecodedItem } from '../operation/operation.ts'
 import { decodeCommand } from '../operation/operation.ts'
@@ -208,40 +214,40 @@ export class PinsetState
     // The default order compares UTF-16 code units: for these binary strings, byte order, the
     // order SortedRecords keeps.
     const sorted = pending.slice().sort()
-    let repeated: Set<string> | undefined
-    let previousKey = ''
-    for (const record of sorted) {
-      if (previousKey !== '' && record.startsWith(previousKey)) {
-        repeated ??= new Set()
-        repeated.add(previousKey)
+    // A CID given more than once: its key, and where its group starts in `sorted`. The rest of
+    // the group is blanked out; the winner goes to the group's first place.
+    let repeated: Map<string, number> | undefined
+    let groupKey = ''
+    let groupStart = 0
+    for (let i = 0; i < sorted.length; i++) {
+      const record = sorted[i]!
+      if (groupKey !== '' && record.startsWith(groupKey)) {
+        repeated ??= new Map()
+        repeated.set(groupKey, groupStart)
+        sorted[i] = ''
         continue
       }
-      previousKey = record.slice(0, cidLength(record, 0, record.length))
+      groupKey = recordKey(record)
+      groupStart = i
     }
-    if (repeated === undefined) {
-      for (const record of sorted) records.append(record)
-      return
-    }
-    const winners = new Map<string, string>()
-    for (const record of pending) {
-      const key = record.slice(0, cidLength(record, 0, record.length))
-      if (!repeated.has(key)) continue
-      const current = winners.get(key)
-      if (current === undefined) {
-        winners.set(key, record)
-      } else if (equivalentPins(this.#decode(current), this.#decode(record))) {
-        this.#releasePeers(record)
-      } else {
-        this.#releasePeers(current)
-        winners.set(key, record)
+    if (repeated !== undefined) {
+      const winners = new Map<string, string>()
+      for (const record of pending) {
+        const key = recordKey(record)
+        if (!repeated.has(key)) continue
+        const current = winners.get(key)
+        if (current === undefined) {
+          winners.set(key, record)
+        } else if (equivalentPins(this.#decode(current), this.#decode(record))) {
+          this.#releasePeers(record)
+        } else {
+          this.#releasePeers(current)
+          winners.set(key, record)
+        }
       }
+      for (const [key, start] of repeated) sorted[start] = winners.get(key)!
     }
-    let last = ''
-    for (const record of sorted) {
-      if (last !== '' && record.startsWith(last)) continue
-      last = record.slice(0, cidLength(record, 0, record.length))
-      records.append(winners.get(last) ?? record)
-    }
+    for (const record of sorted) if (record !== '') records.append(record)
   }
 
   /** The record of a pin: its CID, then its body; acquires the peers it names. */
@@ -265,13 +271,13 @@ export class PinsetState
 
   #releasePeers(record: string): void {
     visitBodyPeers(
-      new BinaryReader(record, cidLength(record, 0, record.length)),
+      new BinaryReader(record, recordKeyLength(record)),
       this.#contents.peers.readReleasing,
     )
   }
 
   #decode(record: string): PinFields {
-    const keyLength = cidLength(record, 0, record.length)
+    const keyLength = recordKeyLength(record)
     return readPinBody(
       new BinaryReader(record, keyLength),
       record.slice(0, keyLength),
@@ -304,7 +310,7 @@ export class PinsetState
       return ''
     }
     for (const record of records.records()) {
-      visitBodyPeers(new BinaryReader(record, cidLength(record, 0, record.length)), count)
+      visitBodyPeers(new BinaryReader(record, recordKeyLength(record)), count)
     }
     peers.checkCounts(references)
   }

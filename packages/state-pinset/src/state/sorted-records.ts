@@ -1,4 +1,4 @@
-import { cidLength } from '../cid.ts'
+import { recordKey } from '../encoding/pin-record.ts'
 
 /**
  * The pins in CID order: a sorted sequence of records held in chunks of at most `chunkSize`
@@ -365,9 +365,7 @@ export class SortedRecords {
       if (version !== this.version) {
         version = this.version
         if (lastRecord !== undefined) {
-          ;[chunkIndex, position] = this.#after(
-            lastRecord.slice(0, cidLength(lastRecord, 0, lastRecord.length)),
-          )
+          ;[chunkIndex, position] = this.#after(recordKey(lastRecord))
         }
       }
       const chunk = this.#chunks[chunkIndex]
