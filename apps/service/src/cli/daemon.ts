@@ -3,7 +3,7 @@ import { parseGoDuration } from '@pinraft/consensus'
 import type { Command } from 'commander'
 import { initializeFolder } from '../config/initialize.ts'
 import { configurationFolder, servicePath } from '../config/paths.ts'
-import { type Daemon, startDaemon } from '../daemon/daemon.ts'
+import type { Daemon } from '../daemon/daemon.ts'
 import { handleShutdownSignals } from '../daemon/signals.ts'
 import { ReportedError, UsageError } from '../errors.ts'
 import { createRootLogger, type Logger } from '../logging/logger.ts'
@@ -109,6 +109,9 @@ Examples:
             `first start: initialized the configuration folder ${folder}`,
           )
         }
+        // Loaded here, not at the top: the daemon brings Helia and libp2p (about 250 packages),
+        // which every other command would load and compile for nothing.
+        const { startDaemon } = await import('../daemon/daemon.ts')
         daemon = await startDaemon({
           folder,
           bootstrap: options.bootstrap,

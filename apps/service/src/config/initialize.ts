@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { access, mkdir, open, rename } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { resolveIpfsHttpConfiguration } from '@pinraft/ipfs-connector'
+import { resolveIpfsHttpConfiguration } from '@pinraft/ipfs-connector/configuration'
 import { parsePeerMultiaddr, savePeerstoreFile } from '@pinraft/pstoremgr'
 import { ConfigurationError, ConfigurationExistsError, UsageError } from '../errors.ts'
 import { generateIdentity, type Identity, identityToJson } from './identity.ts'

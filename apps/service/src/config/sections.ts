@@ -4,7 +4,7 @@ import {
   type ConnectorConfigurationJson,
   defaultEmbeddedConfiguration,
   defaultIpfsHttpConfiguration,
-} from '@pinraft/ipfs-connector'
+} from '@pinraft/ipfs-connector/configuration'
 import {
   defaultStatelessConfiguration,
   type StatelessConfigurationJson,

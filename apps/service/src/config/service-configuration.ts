@@ -19,7 +19,10 @@ import {
   type RaftConfigurationJson,
   resolveRaftConfiguration,
 } from '@pinraft/consensus'
-import { type ConnectorConfiguration, resolveConnectorConfiguration } from '@pinraft/ipfs-connector'
+import {
+  type ConnectorConfiguration,
+  resolveConnectorConfiguration,
+} from '@pinraft/ipfs-connector/configuration'
 import { parseStatelessConfiguration, type StatelessConfiguration } from '@pinraft/pintracker'
 import {
   ConfigurationError,
