@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Operation } from '../src/index.ts'
-import { createPinsetState, encodeOperation, exportState } from '../src/index.ts'
+import { createPinsetState, encodeOperation, exportState, InvalidPinError } from '../src/index.ts'
 import { applyAll, cidOf, peerOf, snapshotBytes } from './fixtures.ts'
 
 /** A small deterministic generator, so that a failure can be replayed. */
@@ -41,15 +41,26 @@ async function exported(state: ReturnType<typeof createPinsetState>): Promise<st
 }
 
 describe('PinsetState.bulkLoad', () => {
-  it.each([1, 2, 3])(
-    'leaves the state that applying the same pins in turn leaves (seed %i)',
-    async (seed) => {
+  it.each([
+    [1, 'add'],
+    [2, 'add'],
+    [3, 'add'],
+    [1, 'addPin'],
+    [2, 'addPin'],
+    [3, 'addPin'],
+  ] as const)(
+    'leaves the state that applying the same pins in turn leaves (seed %i, %s)',
+    async (seed, method) => {
       const operations = pinOperations(seed, 600)
       const applied = createPinsetState()
       applyAll(applied, ...operations)
       const loaded = createPinsetState()
       const load = loaded.bulkLoad()
-      for (const operation of operations) load.add(encodeOperation(operation))
+      for (const operation of operations) {
+        if (operation.type !== 'pin') continue
+        if (method === 'add') load.add(encodeOperation(operation))
+        else load.addPin(operation.pin)
+      }
       load.finish()
 
       loaded.checkStructure()
@@ -95,7 +106,7 @@ describe('PinsetState.bulkLoad', () => {
     changed.checkStructure()
   })
 
-  it('refuses a state that holds pins, operations other than plain pins, and adds after finish', () => {
+  it('refuses a state that holds pins, operations other than plain pins, invalid pins, and adds after finish', () => {
     const state = createPinsetState()
     applyAll(state, { type: 'pin', pin: { cid: cidOf(1) } })
     expect(() => state.bulkLoad()).toThrow(/empty pinset/)
@@ -107,10 +118,15 @@ describe('PinsetState.bulkLoad', () => {
     expect(() =>
       load.add(encodeOperation({ type: 'pin', pin: { cid: cidOf(1) }, requestId: 'r1' })),
     ).toThrow(/pin operations without a request id/)
+    expect(() => load.addPin({ cid: cidOf(1), maxDepth: 0, mode: 'recursive' })).toThrow(
+      InvalidPinError,
+    )
+    expect(() => load.addPin({ cid: 'not a CID' })).toThrow(/not a valid CID/)
     load.finish()
     expect(() => load.add(encodeOperation({ type: 'pin', pin: { cid: cidOf(2) } }))).toThrow(
       /finished/,
     )
+    expect(() => load.addPin({ cid: cidOf(2) })).toThrow(/finished/)
 
     // A pin applied meanwhile would leave the appended records out of order.
     const busy = createPinsetState()

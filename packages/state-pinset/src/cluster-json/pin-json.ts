@@ -99,6 +99,11 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  * a broken pin there). Unknown fields are ignored, as Go does. Throws `InvalidPinError`.
  */
 export function pinFromClusterJson(value: unknown): Pin {
+  return validatePin(pinInputFromClusterJson(value))
+}
+
+/** As `pinFromClusterJson`, before validation: `validatePin` (or a bulk load) checks the rest. */
+export function pinInputFromClusterJson(value: unknown): PinInput {
   if (!isObject(value))
     fail('pin', `must be a JSON object, got ${JSON.stringify(value)?.slice(0, 40)}`)
   const cid = jsonCid('cid', value['cid'])
@@ -161,5 +166,5 @@ export function pinFromClusterJson(value: unknown): Pin {
     reference: jsonCid('reference', value['reference']) as string | CID | undefined,
     timestamp: optional('timestamp', value['timestamp'], 'an RFC 3339 time string', isString),
   }
-  return validatePin(input)
+  return input
 }

@@ -1,10 +1,9 @@
 import type { AbortOptions } from '@pinraft/raft-core'
 import { InvalidCidError, InvalidPinError, StateImportError } from '../errors.ts'
-import { encodeOperation } from '../operation/operation.ts'
 import type { PinsetState, PinsetStateInit } from '../state/pinset-state.ts'
 import { createPinsetState } from '../state/pinset-state.ts'
 import { JsonStreamFailure, jsonValues } from './json-values.ts'
-import { pinFromClusterJson, pinToClusterJson } from './pin-json.ts'
+import { pinInputFromClusterJson, pinToClusterJson } from './pin-json.ts'
 
 /**
  * The pinset as IPFS Cluster's `state export` file: one JSON pin per line, in CID order, each
@@ -45,16 +44,14 @@ export async function importState(
       } catch (error) {
         throw new StateImportError(value.line, `it is not valid JSON (${(error as Error).message})`)
       }
-      let data: Uint8Array
       try {
-        data = encodeOperation({ type: 'pin', pin: pinFromClusterJson(parsed) })
+        load.addPin(pinInputFromClusterJson(parsed))
       } catch (error) {
         if (error instanceof InvalidPinError || error instanceof InvalidCidError) {
           throw new StateImportError(value.line, error.message, { cause: error })
         }
         throw error
       }
-      load.add(data)
     }
     load.finish()
   } catch (error) {

@@ -14,7 +14,8 @@ import type { DecodedCommand, DecodedItem } from '../operation/operation.ts'
 import { decodeCommand } from '../operation/operation.ts'
 import type { PinFields } from '../pin/fields.ts'
 import { equivalentPins, fieldsToPin } from '../pin/fields.ts'
-import type { Pin } from '../pin/pin.ts'
+import type { Pin, PinInput } from '../pin/pin.ts'
+import { validatePinFields } from '../pin/validate.ts'
 import { readSnapshot } from '../snapshot/snapshot-reader.ts'
 import { writeSnapshot } from '../snapshot/snapshot-writer.ts'
 import type { ApplyResult, OperationOutcome } from './apply-result.ts'
@@ -58,6 +59,11 @@ export interface StateRestoreEventDetail {
 export interface PinsetBulkLoad {
   /** Adds an encoded pin operation (no request id); throws for anything else. */
   add(data: Uint8Array): void
+  /**
+   * Adds a pin as `add(encodeOperation({ type: 'pin', pin }))` would, without encoding and
+   * decoding it: validated as `validatePin` does; throws `InvalidPinError` or `InvalidCidError`.
+   */
+  addPin(pin: PinInput): void
   /** Puts the pins in the state; the load takes nothing more after. */
   finish(): void
 }
@@ -190,6 +196,10 @@ export class PinsetState
           throw new TypeError('bulkLoad takes pin operations without a request id')
         }
         pending.push(this.#record(command.fields))
+      },
+      addPin: (pin: PinInput): void => {
+        if (finished) throw new Error('this bulk load is finished')
+        pending.push(this.#record(validatePinFields(pin).fields))
       },
       finish: (): void => {
         if (finished) throw new Error('this bulk load is finished')
