@@ -33,7 +33,7 @@ export async function importState(
   options: ImportStateOptions = {},
 ): Promise<PinsetState> {
   const state = createPinsetState(options)
-  // As applying each pin in turn would (the same decoding and rules), sorted once at the end.
+  // As applying each pin in turn would (the same validation and rules), sorted once at the end.
   const load = state.bulkLoad()
   try {
     for await (const value of jsonValues(source)) {
