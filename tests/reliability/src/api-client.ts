@@ -85,7 +85,7 @@ export class ApiClient {
       if (response.status === 404) return { outcome: 'ok', value: 'unpinned' }
       return { outcome: 'fail', detail: errorDetail(response.status, body) }
     } catch (error) {
-      return { outcome: 'fail', detail: describe(error) }
+      return { outcome: 'fail', detail: describeCallError(error) }
     }
   }
 
@@ -102,7 +102,7 @@ export class ApiClient {
       const pinset = await this.pinset(endpoint, { ...options, consistency: 'consistent' })
       return { outcome: 'ok', value: pinset.includes(cid) ? 'pinned' : 'unpinned' }
     } catch (error) {
-      return { outcome: 'fail', detail: describe(error) }
+      return { outcome: 'fail', detail: describeCallError(error) }
     }
   }
 
@@ -193,7 +193,7 @@ export class ApiClient {
       return { outcome: response.status >= 500 ? 'unknown' : 'fail', detail }
     } catch (error) {
       const refused = errorCode(error) === 'ECONNREFUSED'
-      return { outcome: refused ? 'fail' : 'unknown', detail: describe(error) }
+      return { outcome: refused ? 'fail' : 'unknown', detail: describeCallError(error) }
     }
   }
 
@@ -244,7 +244,11 @@ function okWith(value: Operation['value'] | undefined): CallResult {
   return value === undefined || value === 'pinned' ? { outcome: 'ok' } : { outcome: 'ok', value }
 }
 
-function describe(error: unknown): string {
+/**
+ * An error as a report says it: its name, message and the first `code` along its causes, so that
+ * fetch's bare "fetch failed" tells a refused connection from a reset or a timeout.
+ */
+export function describeCallError(error: unknown): string {
   if (!(error instanceof Error)) return String(error)
   const code = errorCode(error)
   return code === undefined

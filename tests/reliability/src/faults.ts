@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises'
-import type { ApiClient } from './api-client.ts'
+import { type ApiClient, describeCallError } from './api-client.ts'
 import type { TestCluster } from './cluster.ts'
 import type { HistoryRecorder } from './history.ts'
 import type { TestNetwork } from './network.ts'
@@ -176,7 +176,7 @@ export class Nemesis {
         const targetId = cluster.peers[target]!.peerId
         const status = await this.#init.client
           .removePeer(cluster.peers[via]!.endpoint, targetId)
-          .catch((error: unknown) => `${(error as Error).message}`)
+          .catch(describeCallError)
         // IPFS Cluster answers 204 once the removal is committed: the member list must say so.
         const removed = await this.#waitUntilRemoved(via, targetId)
         detail = `DELETE /peers/${name(target)} through ${name(via)}: ${status}; ${removed ? 'removed' : 'still a member'}`

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { errorDetail } from '../src/api-client.ts'
+import { describeCallError, errorDetail } from '../src/api-client.ts'
 import { defaultFaults, faultKinds, faultSchedule, parseFaultKinds } from '../src/faults.ts'
 import { seededRandom } from '../src/random.ts'
 
@@ -29,6 +29,15 @@ describe('errorDetail', () => {
     expect(errorDetail(503, '{"code":503,"message":"no leader confirmed a read point"}')).toBe(
       'HTTP 503 no leader confirmed a read point',
     )
+  })
+
+  it('names the cause of a call that failed before any answer (fetch\'s bare "fetch failed")', () => {
+    const reset = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+    })
+    expect(describeCallError(reset)).toBe('TypeError: fetch failed (UND_ERR_SOCKET)')
+    expect(describeCallError(new Error('the peer went away'))).toBe('Error: the peer went away')
+    expect(describeCallError('aborted')).toBe('aborted')
   })
 
   it('says when an error body is not in that shape', () => {
