@@ -3,24 +3,7 @@ export type { AddEntry, AddedOutput, BlockWriter } from './adder/added-output.ts
 export { addCar } from './adder/car-adder.ts'
 export { addUnixfs } from './adder/unixfs-adder.ts'
 export { catFile } from './cat.ts'
-export {
-  type ConnectorConfiguration,
-  type ConnectorConfigurationJson,
-  resolveConnectorConfiguration,
-} from './configuration/connector-configuration.ts'
-export { formatDuration, parseGoDuration } from './configuration/duration.ts'
-export {
-  defaultEmbeddedConfiguration,
-  type EmbeddedConfiguration,
-  type EmbeddedConfigurationJson,
-  resolveEmbeddedConfiguration,
-} from './configuration/embedded-configuration.ts'
-export {
-  defaultIpfsHttpConfiguration,
-  type IpfsHttpConfiguration,
-  type IpfsHttpConfigurationJson,
-  resolveIpfsHttpConfiguration,
-} from './configuration/ipfshttp-configuration.ts'
+export * from './configuration/index.ts'
 export {
   createEmbeddedConnector,
   type EmbeddedConnectorInit,
