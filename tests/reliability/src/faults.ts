@@ -73,14 +73,39 @@ export function faultSchedule(
   return schedule
 }
 
+/** What the nemesis uses of the cluster: a `TestCluster`, or a fake in unit tests. */
+export type NemesisCluster = Pick<
+  TestCluster,
+  | 'peers'
+  | 'isRunning'
+  | 'kill'
+  | 'start'
+  | 'stop'
+  | 'pause'
+  | 'resume'
+  | 'resumeAll'
+  | 'leader'
+  | 'members'
+  | 'metrics'
+  | 'clusterAddress'
+  | 'fillDisk'
+  | 'freeDisk'
+  | 'wipeData'
+>
+
 export interface NemesisInit {
-  readonly cluster: TestCluster
-  readonly network: TestNetwork
-  readonly client: ApiClient
-  readonly recorder: HistoryRecorder
+  readonly cluster: NemesisCluster
+  readonly network: Pick<TestNetwork, 'partition' | 'heal'>
+  readonly client: Pick<ApiClient, 'removePeer'>
+  readonly recorder: Pick<HistoryRecorder, 'elapsed'>
   readonly random: () => number
   /** How long a removed peer has to disappear from the members list after its DELETE answered. */
   readonly membershipBound?: number
+  /**
+   * How long the membership fault waits for a peer other than its target to be ready, to send
+   * the DELETE through. A peer restarted by the previous heal takes seconds to listen again.
+   */
+  readonly readyBound?: number
 }
 
 function delay(milliseconds: number): Promise<void> {
@@ -118,6 +143,9 @@ export class Nemesis {
     let detail = ''
     let failure: string | undefined
     let heal: () => Promise<void>
+    // When the fault began, on the history's clock: the membership fault's DELETE and its wait
+    // for the removal are part of it, not something before it.
+    const startedAt = this.#init.recorder.elapsed()
 
     switch (kind) {
       case 'kill-one':
@@ -168,11 +196,17 @@ export class Nemesis {
       }
       case 'membership': {
         const target = pick(random, all)
-        const via = pick(
-          random,
-          all.filter((index) => index !== target && cluster.isRunning(index)),
-        )
         targets = [target]
+        // An operator sends the DELETE to a peer that works: one that is only started (its API
+        // not listening yet) would refuse the connection, and that says nothing of membership.
+        const via = await this.#readyPeer(all.filter((index) => index !== target))
+        if (via === undefined) {
+          const bound = (this.#init.readyBound ?? 30_000) / 1000
+          detail = `no peer but ${name(target)} was ready within ${bound} s to take DELETE /peers/${name(target)}`
+          failure = detail
+          heal = async () => undefined
+          break
+        }
         const targetId = cluster.peers[target]!.peerId
         const status = await this.#init.client
           .removePeer(cluster.peers[via]!.endpoint, targetId)
@@ -246,13 +280,32 @@ export class Nemesis {
     const record: FaultRecord = {
       kind,
       targets: targets.map(name),
-      startedAt: this.#init.recorder.elapsed(),
+      startedAt,
       detail,
       ...(failure === undefined ? {} : { failure }),
     }
     this.records.push(record)
     this.#active = { record, heal }
     return record
+  }
+
+  /**
+   * One of `candidates` that runs and reports itself ready on `GET /metrics`, picked with the
+   * run's generator among those ready at the first poll where any is; undefined past the bound.
+   */
+  async #readyPeer(candidates: readonly number[]): Promise<number | undefined> {
+    const { cluster, random } = this.#init
+    const deadline = Date.now() + (this.#init.readyBound ?? 30_000)
+    while (true) {
+      const ready: number[] = []
+      for (const index of candidates) {
+        if (!cluster.isRunning(index)) continue
+        if ((await cluster.metrics(index))?.ready === true) ready.push(index)
+      }
+      if (ready.length > 0) return pick(random, ready)
+      if (Date.now() >= deadline) return undefined
+      await delay(250)
+    }
   }
 
   /** Polls `via`'s member list until `peerId` is gone; false past the bound. */
