@@ -23,6 +23,31 @@ describe('RaftNode', () => {
     }
   })
 
+  it('leads at once as the sole voter, on its first start and after a restart, with no election timeout', async () => {
+    cluster = new TestCluster({ electionTicks: 10 })
+    await cluster.bootstrap(['a'])
+    // No simulated time has passed: not one tick, let alone an election timeout.
+    expect(cluster.get('a').node.role).toBe('leader')
+    const index = await cluster.settle(cluster.get('a').node.propose(put('k', 'v')))
+    await cluster.stop('a')
+    const restarted = await cluster.restart('a')
+    expect(restarted.node.role).toBe('leader')
+    expect(restarted.node.status().term).toBe(3)
+    await cluster.until(() => restarted.node.appliedIndex >= index)
+    expect(restarted.stateMachine.values.get('k')).toBe('v')
+  })
+
+  it('waits for its election timeout as one voter of several', async () => {
+    cluster = new TestCluster({ electionTicks: 10 })
+    await cluster.bootstrap(['a', 'b', 'c'])
+    expect([...cluster.members.values()].map((member) => member.node.role)).toEqual([
+      'follower',
+      'follower',
+      'follower',
+    ])
+    await cluster.waitForLeader()
+  })
+
   it('refuses proposals on a follower with the leader to redirect to', async () => {
     cluster = new TestCluster()
     await cluster.bootstrap(['a', 'b', 'c'])
