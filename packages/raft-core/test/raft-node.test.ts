@@ -25,9 +25,19 @@ describe('RaftNode', () => {
 
   it('leads at once as the sole voter, on its first start and after a restart, with no election timeout', async () => {
     cluster = new TestCluster({ electionTicks: 10 })
-    await cluster.bootstrap(['a'])
+    const member = cluster.create('a')
+    const events: string[] = []
+    member.node.addEventListener('role:change', (event) => events.push(`role ${event.detail.role}`))
+    member.node.addEventListener('leader:change', (event) =>
+      events.push(`leader ${event.detail.leader}`),
+    )
+    await member.node.bootstrap({ voters: ['a'], nonVoters: [], staging: [] })
+    await member.node.start()
     // No simulated time has passed: not one tick, let alone an election timeout.
-    expect(cluster.get('a').node.role).toBe('leader')
+    expect(member.node.role).toBe('leader')
+    // Reported as any election is, once its Ready is handled.
+    await cluster.until(() => events.length >= 2)
+    expect(events).toEqual(['role leader', 'leader a'])
     const index = await cluster.settle(cluster.get('a').node.propose(put('k', 'v')))
     await cluster.stop('a')
     const restarted = await cluster.restart('a')

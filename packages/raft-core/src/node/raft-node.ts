@@ -290,11 +290,6 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     const last = await logStore.lastIndex(options)
     const entries = last > 0 ? await logStore.entries(first, last + 1, options) : []
     this.raw = new RawNode(this.id, { hardState, snapshot: newest, entries }, this.raftOptions)
-    // The sole voter of its configuration has nobody to hear from and wins its election alone
-    // (§3.4): an election timeout would only delay it, and every restart of a one-peer cluster
-    // with it. Its log holds every configuration change, as it appended each one as leader.
-    const raft = this.raw.raft
-    if (raft.configuration.voters.length === 1 && raft.promotable()) this.raw.campaign()
     this.previousRole = this.raw.raft.role
     this.previousLeader = this.raw.raft.leader
     this.state = 'running'
@@ -315,6 +310,12 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
       snapshot: newest?.index ?? 0,
       lastIndex: last,
     })
+    // The sole voter of its configuration has nobody to hear from and wins its election alone
+    // (§3.4): an election timeout would only delay it, and every restart of a one-peer cluster
+    // with it. Its log holds every configuration change, as it appended each one as leader.
+    // After the roles above are recorded, so that the loop reports the change like any other.
+    const raft = this.raw.raft
+    if (raft.configuration.voters.length === 1 && raft.promotable()) this.raw.campaign()
     this.kick()
   }
 
