@@ -10,6 +10,11 @@ export function isVoter(configuration: Configuration, id: NodeId): boolean {
   return configuration.voters.includes(id)
 }
 
+/** `id` is the configuration's only voter: its own vote is a quorum. */
+export function isSoleVoter(configuration: Configuration, id: NodeId): boolean {
+  return configuration.voters.length === 1 && configuration.voters[0] === id
+}
+
 export function isMember(configuration: Configuration, id: NodeId): boolean {
   return (
     configuration.voters.includes(id) ||
@@ -104,7 +109,7 @@ export function applyConfigurationChange(
       if (!isMember(configuration, id)) {
         return configuration
       }
-      if (configuration.voters.length === 1 && configuration.voters[0] === id) {
+      if (isSoleVoter(configuration, id)) {
         throw new ConfigurationChangeError(
           `cannot remove ${id}: it is the last voter, and a cluster without voters can never make progress again`,
         )

@@ -3,6 +3,7 @@ import { bootstrapState } from '../configuration/bootstrap.ts'
 import {
   applyConfigurationChange,
   decodeConfigurationChange,
+  isSoleVoter,
 } from '../configuration/configuration.ts'
 import {
   AbortedError,
@@ -314,8 +315,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     // (§3.4): an election timeout would only delay it, and every restart of a one-peer cluster
     // with it. Its log holds every configuration change, as it appended each one as leader.
     // After the roles above are recorded, so that the loop reports the change like any other.
-    const raft = this.raw.raft
-    if (raft.configuration.voters.length === 1 && raft.promotable()) this.raw.campaign()
+    if (isSoleVoter(this.raw.raft.configuration, this.id)) this.raw.campaign()
     this.kick()
   }
 

@@ -3,6 +3,7 @@ import {
   configurationsEqual,
   encodeConfigurationChange,
   isMember,
+  isSoleVoter,
   members,
 } from '../configuration/configuration.ts'
 import {
@@ -1112,7 +1113,7 @@ export class Raft {
 
   private startRead(context: string, from: NodeId): void {
     const index = this.log.committed
-    if (this.configuration.voters.length === 1 && this.configuration.voters[0] === this.id) {
+    if (isSoleVoter(this.configuration, this.id)) {
       this.answerRead(context, from, index)
       return
     }
