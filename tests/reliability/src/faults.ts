@@ -112,6 +112,20 @@ function delay(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds))
 }
 
+/** Calls `attempt` every 250 ms until it returns a value; undefined once `bound` ms have passed. */
+async function poll<T>(
+  bound: number,
+  attempt: () => Promise<T | undefined>,
+): Promise<T | undefined> {
+  const deadline = Date.now() + bound
+  while (true) {
+    const value = await attempt()
+    if (value !== undefined) return value
+    if (Date.now() >= deadline) return undefined
+    await delay(250)
+  }
+}
+
 interface ActiveFault {
   readonly record: FaultRecord
   readonly heal: () => Promise<void>
@@ -295,28 +309,23 @@ export class Nemesis {
    */
   async #readyPeer(candidates: readonly number[]): Promise<number | undefined> {
     const { cluster, random } = this.#init
-    const deadline = Date.now() + (this.#init.readyBound ?? 30_000)
-    while (true) {
+    return poll(this.#init.readyBound ?? 30_000, async () => {
       const ready: number[] = []
       for (const index of candidates) {
         if (!cluster.isRunning(index)) continue
         if ((await cluster.metrics(index))?.ready === true) ready.push(index)
       }
-      if (ready.length > 0) return pick(random, ready)
-      if (Date.now() >= deadline) return undefined
-      await delay(250)
-    }
+      return ready.length > 0 ? pick(random, ready) : undefined
+    })
   }
 
   /** Polls `via`'s member list until `peerId` is gone; false past the bound. */
   async #waitUntilRemoved(via: number, peerId: string): Promise<boolean> {
-    const deadline = Date.now() + (this.#init.membershipBound ?? 10_000)
-    while (Date.now() < deadline) {
+    const removed = await poll(this.#init.membershipBound ?? 10_000, async () => {
       const members = await this.#init.cluster.members(via)
-      if (members !== undefined && !members.includes(peerId)) return true
-      await delay(250)
-    }
-    return false
+      return members !== undefined && !members.includes(peerId) ? true : undefined
+    })
+    return removed === true
   }
 
   async heal(): Promise<void> {
