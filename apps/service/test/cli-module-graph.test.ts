@@ -3,12 +3,23 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runPinraft } from './support/processes.ts'
+import {
+  initTestCluster,
+  removeTestCluster,
+  runPinraft,
+  startPeer,
+  stopPeer,
+  type TestPeer,
+  waitPeerReady,
+} from './support/processes.ts'
 
 /**
  * Only `pinraft daemon` runs an IPFS node: the other commands must not load Helia and libp2p's
  * transports (some 250 packages), which tripled their start and, in `state import` of a million
  * pins, put the garbage collector in a mode that kept a fifth of each young generation alive.
+ * The daemon runs one, built from Helia's light entry points: the modules of createHelia's and
+ * libp2pDefaults' features (about 900, a second of every start) stay out, and so do those of
+ * the routing an operator turns on (the DHT, delegated routing) until they do.
  */
 
 const recorder = fileURLToPath(new URL('./support/record-modules.ts', import.meta.url))
@@ -55,4 +66,36 @@ describe('the commands an operator runs beside the daemon', () => {
       expect(modules.filter(ipfsNode)).toEqual([])
     },
   )
+})
+
+/** Packages only createHelia, libp2pDefaults or opt-in routing bring in. */
+const unusedByTheDaemon =
+  /\/node_modules\/(@helia\/(http|routers|delegated-routing-v1-http-api-client)|@libp2p\/(webrtc|upnp-nat|kad-dht|autonat|mdns|bootstrap|circuit-relay-v2|websockets|webtransport)|@ipshipyard\/libp2p-auto-tls|node-datachannel)\//
+
+describe('the daemon', () => {
+  let daemonRoot: string | undefined
+  let peers: TestPeer[] = []
+
+  afterAll(async () => {
+    await removeTestCluster(daemonRoot, peers)
+  })
+
+  it("runs its IPFS node without the modules of Helia's defaults", async () => {
+    const list = join(root, 'modules-daemon.txt')
+    ;({ root: daemonRoot, peers } = await initTestCluster('pinraft-module-graph-daemon-', {
+      names: ['solo'],
+      environment: () => ({
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${recorder}`.trim(),
+        PINRAFT_TEST_MODULES: list,
+      }),
+    }))
+    const peer = peers[0]!
+    startPeer(peer)
+    await waitPeerReady(peer)
+    expect(await stopPeer(peer)).toBe(0)
+    const modules = (await readFile(list, 'utf8')).split('\n')
+    expect(modules.some((url) => /\/node_modules\/helia\//.test(url))).toBe(true)
+    expect(modules.some((url) => /\/node_modules\/@helia\/bitswap\//.test(url))).toBe(true)
+    expect(modules.filter((url) => unusedByTheDaemon.test(url))).toEqual([])
+  })
 })

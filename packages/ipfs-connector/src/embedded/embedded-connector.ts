@@ -1,14 +1,12 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { withBitswap } from '@helia/bitswap'
-import { type HeliaWithLibp2p, withLibp2pLight } from '@helia/libp2p'
-import { delegatedHTTPRouting } from '@helia/routers'
+import type { HeliaWithLibp2p } from '@helia/libp2p'
 import type { PrivateKey, ServiceMap } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { FsBlockstore } from 'blockstore-fs'
 import { LevelDatastore } from 'datastore-level'
 import type { Helia } from 'helia'
-import { createHeliaLight } from 'helia'
 import { walkPath } from 'ipfs-unixfs-exporter'
 import { CID } from 'multiformats/cid'
 import { verifyBlock } from '../block-hash.ts'
@@ -36,6 +34,7 @@ import type {
 import { abortReason, progressDeadline } from '../progress-deadline.ts'
 import { embeddedLibp2pOptions } from './embedded-libp2p.ts'
 import { folderSize } from './folder-size.ts'
+import { loadHeliaBuilders } from './helia-modules.ts'
 import { prefetchDag } from './prefetch.ts'
 
 /** Blocks fetched at once while pinning (each at most 1 MiB, 256 KiB with the default chunker). */
@@ -61,6 +60,12 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
     offset += chunk.length
   }
   return bytes
+}
+
+/** Delegated routing, loaded only when the operator turns it on (it reaches beyond the cluster). */
+async function delegatedRouter(url: string) {
+  const { delegatedHTTPRouting } = await import('@helia/routers')
+  return delegatedHTTPRouting({ url })
 }
 
 /** Whether an error is Helia's "no such pin/block" (its errors carry a stable `name`). */
@@ -99,20 +104,21 @@ export class EmbeddedIpfsConnector implements IpfsConnector {
       await blockstore.close()
       throw error
     }
-    const light = createHeliaLight({
-      blockstore,
-      datastore,
-      routers: configuration.delegatedRouting
-        ? [delegatedHTTPRouting({ url: configuration.delegatedRoutingUrl })]
-        : [],
-    })
-    const node = withBitswap(
-      withLibp2pLight(light, embeddedLibp2pOptions(configuration, privateKey)),
-    ) as unknown as Node
+    let node: Node | undefined
     try {
+      const { createHeliaLight, withLibp2pLight } = await loadHeliaBuilders()
+      const light = createHeliaLight({
+        blockstore,
+        datastore,
+        routers: configuration.delegatedRouting
+          ? [await delegatedRouter(configuration.delegatedRoutingUrl)]
+          : [],
+      })
+      const libp2pOptions = await embeddedLibp2pOptions(configuration, privateKey)
+      node = withBitswap(withLibp2pLight(light, libp2pOptions)) as unknown as Node
       await node.start()
     } catch (error) {
-      await node.stop().catch(() => {})
+      await node?.stop().catch(() => {})
       await datastore.close().catch(() => {})
       await blockstore.close().catch(() => {})
       throw error

@@ -3,7 +3,6 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import type { CreateLibp2pOptions } from '@helia/libp2p'
 import { identify, identifyPush } from '@libp2p/identify'
 import type { PrivateKey, ServiceMap } from '@libp2p/interface'
-import { kadDHT, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import type { EmbeddedConfiguration } from '../configuration/embedded-configuration.ts'
@@ -12,18 +11,19 @@ import type { EmbeddedConfiguration } from '../configuration/embedded-configurat
  * The embedded node's own libp2p options: TCP, noise, yamux and identify, nothing else unless
  * the operator asks. libp2pDefaults() is not used on purpose: it brings the public bootstrap
  * list, the DHT, delegated routing, autoNAT, UPnP, mDNS, relays and autoTLS, which all reach
- * beyond the cluster.
+ * beyond the cluster. The DHT's modules load only when the operator turns it on.
  */
-export function embeddedLibp2pOptions(
+export async function embeddedLibp2pOptions(
   configuration: EmbeddedConfiguration,
   privateKey: PrivateKey,
-): CreateLibp2pOptions<ServiceMap> {
+): Promise<CreateLibp2pOptions<ServiceMap>> {
   const services: ServiceMap = {
     identify: identify(),
     identifyPush: identifyPush(),
   }
   if (configuration.dht) {
     // The public Amino DHT, as Kubo runs it (the operator turned it on).
+    const { kadDHT, removePrivateAddressesMapper } = await import('@libp2p/kad-dht')
     services.ping = ping()
     services.dht = kadDHT({
       protocol: '/ipfs/kad/1.0.0',
