@@ -3,7 +3,7 @@ import { cidLength } from '../cid.ts'
 import { BinaryReader, ByteWriter, bytesToBinary, DecodeFailure } from '../encoding/bytes.ts'
 import { crc32 } from '../encoding/crc32.ts'
 import { PeerDictionaryReader } from '../encoding/peer-dictionary.ts'
-import { readPinBody, writePinBody } from '../encoding/pin-record.ts'
+import { bodyHasPeers, readPinBody, writePinBody } from '../encoding/pin-record.ts'
 import { SnapshotCorruptError, SnapshotVersionError } from '../errors.ts'
 import { maxRequestIdBytes } from '../operation/operation.ts'
 import type { PinsetContents } from '../state/contents.ts'
@@ -146,14 +146,22 @@ async function readVersion1(stream: StreamReader, options?: AbortOptions): Promi
       const key = source.slice(start, start + keyLength)
       if (!(previousKey < key))
         throw new DecodeFailure('records are not in strictly increasing CID order')
-      const body = new BinaryReader(source, start + keyLength, end)
+      const bodyStart = start + keyLength
+      const body = new BinaryReader(source, bodyStart, end)
       const fields = readPinBody(body, key, dictionary.read)
       if (body.remaining !== 0) throw new DecodeFailure('a record has trailing bytes')
-      record.reset()
-      record.binary(source, start, start + keyLength)
-      writePinBody(record, fields, peers.writeAcquiring)
-      records.append(record.toBinary())
-      previousKey = bytesToBinary(frame.payload, start, start + keyLength)
+      if (bodyHasPeers(source, bodyStart)) {
+        // Dictionary references become peer-table indexes.
+        record.reset()
+        record.binary(source, start, bodyStart)
+        writePinBody(record, fields, peers.writeAcquiring)
+        records.append(record.toBinary())
+      } else {
+        // Without peers the stored record is the snapshot's, byte for byte (one canonical
+        // encoding, which readPinBody has just checked).
+        records.append(bytesToBinary(frame.payload, start, end))
+      }
+      previousKey = key
       reader.offset = end
     }
     if (reader.remaining !== 0) throw new DecodeFailure('a pins frame has trailing bytes')
