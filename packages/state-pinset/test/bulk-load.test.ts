@@ -41,17 +41,19 @@ async function exported(state: ReturnType<typeof createPinsetState>): Promise<st
 }
 
 describe('PinsetState.bulkLoad', () => {
+  // 6,000 pins: more than sortBinaryStrings sorts with the default sort.
   it.each([
-    [1, 'add'],
-    [2, 'add'],
-    [3, 'add'],
-    [1, 'addPin'],
-    [2, 'addPin'],
-    [3, 'addPin'],
+    [1, 'add', 600],
+    [2, 'add', 600],
+    [3, 'add', 600],
+    [1, 'addPin', 600],
+    [2, 'addPin', 600],
+    [3, 'addPin', 600],
+    [4, 'addPin', 6_000],
   ] as const)(
-    'leaves the state that applying the same pins in turn leaves (seed %i, %s)',
-    async (seed, method) => {
-      const operations = pinOperations(seed, 600)
+    'leaves the state that applying the same pins in turn leaves (seed %i, %s, %i pins)',
+    async (seed, method, count) => {
+      const operations = pinOperations(seed, count)
       const applied = createPinsetState()
       applyAll(applied, ...operations)
       const loaded = createPinsetState()

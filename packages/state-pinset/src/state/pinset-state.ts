@@ -1,6 +1,7 @@
 import type { AbortOptions, Command, StateMachine } from '@pinraft/raft-core'
 import type { CID } from 'multiformats/cid'
 import { cidKey, parseCid } from '../cid.ts'
+import { sortBinaryStrings } from '../encoding/binary-sort.ts'
 import { BinaryReader, ByteWriter } from '../encoding/bytes.ts'
 import {
   readPinBody,
@@ -221,9 +222,8 @@ export class PinsetState
    */
   #appendSorted(pending: string[]): void {
     const { records } = this.#contents
-    // The default order compares UTF-16 code units: for these binary strings, byte order, the
-    // order SortedRecords keeps.
-    const sorted = pending.slice().sort()
+    // Byte order, the order SortedRecords keeps.
+    const sorted = sortBinaryStrings(pending)
     // A CID given more than once: its key, and where its group starts in `sorted`. The rest of
     // the group is blanked out; the winner goes to the group's first place.
     let repeated: Map<string, number> | undefined
