@@ -181,6 +181,53 @@ export function cidKey(cid: CID): string {
   return bytesToBinary(cid.bytes)
 }
 
+/**
+ * The pinset key of a CID, as `cidKey(parseCid(input))` gives it (and with its errors), without
+ * building a CID for the usual text: a CIDv1 in base32 ("bafy…", "bafk…"), decoded straight to
+ * the key and checked as `decodeCommonCid` checks bytes. Any other input, or text this does not
+ * settle (padding, uppercase, an unusual CID, an error), goes through `parseCid`.
+ */
+export function parseCidKey(input: unknown): string {
+  if (typeof input === 'string') {
+    const key = base32CidKey(input)
+    if (key !== null) return key
+  }
+  return cidKey(parseCid(input))
+}
+
+/** RFC 4648 base32 (lowercase, multibase "b") values by char code; -1 for any other char. */
+const base32Values = new Int8Array(128).fill(-1)
+for (let value = 0; value < 32; value++) {
+  base32Values['abcdefghijklmnopqrstuvwxyz234567'.charCodeAt(value)] = value
+}
+const maxBase32Length = 1 + Math.ceil((maxCidBytes * 8) / 5)
+
+function base32CidKey(text: string): string | null {
+  const length = text.length
+  if (length < 4 || length > maxBase32Length || text.charCodeAt(0) !== 0x62) return null
+  const codes = new Array<number>(((length - 1) * 5) >>> 3)
+  let buffer = 0
+  let bits = 0
+  let written = 0
+  for (let at = 1; at < length; at++) {
+    const code = text.charCodeAt(at)
+    const value = code < 128 ? base32Values[code]! : -1
+    if (value < 0) return null
+    // At most 12 bits are pending (fewer than 8 before these 5).
+    buffer = ((buffer << 5) | value) & 0xfff
+    bits += 5
+    if (bits >= 8) {
+      bits -= 8
+      codes[written++] = (buffer >> bits) & 0xff
+    }
+  }
+  // As multiformats decodes: no whole character left over, and the spare bits zero.
+  if (bits >= 5 || ((buffer << (8 - bits)) & 0xff) !== 0) return null
+  const key = String.fromCharCode.apply(null, codes)
+  if (key.charCodeAt(0) !== 0x01 || cidLength(key, 0, key.length) !== key.length) return null
+  return key
+}
+
 /** The CID of a pinset key. */
 export function cidFromKey(key: string): CID {
   return CID.decode(binaryToBytes(key))

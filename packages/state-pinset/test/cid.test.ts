@@ -7,7 +7,7 @@ import { base256emoji } from 'multiformats/bases/base256emoji'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { describe, expect, it } from 'vitest'
-import { cidText, decodeCanonicalCid } from '../src/cid.ts'
+import { cidKey, cidText, decodeCanonicalCid, parseCidKey } from '../src/cid.ts'
 import { createPinsetState, type InvalidCidError, parseCid } from '../src/index.ts'
 import { applyAll, cidV0, cidV1, listCids } from './fixtures.ts'
 
@@ -180,6 +180,89 @@ describe('decodeCanonicalCid', () => {
       expect(decoded.multihash.bytes).toEqual(expected.multihash.bytes)
       expect(decoded.multihash.digest).toEqual(expected.multihash.digest)
     }
+  })
+})
+
+describe('parseCidKey', () => {
+  /** The key parseCid gives, or its error's message. */
+  function viaParseCid(input: unknown): string | { error: string } {
+    try {
+      return cidKey(parseCid(input))
+    } catch (error) {
+      return { error: (error as Error).message }
+    }
+  }
+
+  function viaParseCidKey(input: unknown): string | { error: string } {
+    try {
+      return parseCidKey(input)
+    } catch (error) {
+      return { error: (error as Error).message }
+    }
+  }
+
+  /** base32 texts of several CIDs, and of bytes that are not canonical CIDs, and each mangled. */
+  function texts(): string[] {
+    const cids = [
+      CID.parse(cidV1.toString()),
+      CID.createV1(0x55, Digest.create(0x12, new Uint8Array(32).fill(9))),
+      CID.createV1(0x71, Digest.create(0x13, new Uint8Array(64).fill(7))),
+      CID.createV1(0x0129, Digest.create(0x00, new Uint8Array(3))),
+      CID.createV1(0x300001, Digest.create(0xb220, new Uint8Array(200).fill(1))),
+      CID.createV1(0x70, Digest.create(0x12, new Uint8Array(0))),
+      CID.createV1(0x55, Digest.create(0x00, new Uint8Array(1030))), // over 1,024 bytes
+    ]
+    const v1 = CID.parse(cidV1.toString()).bytes
+    const bytes = [
+      ...cids.map((cid) => cid.bytes),
+      CID.parse(cidV0.toString()).bytes, // a CIDv0's bytes written in base32
+      new Uint8Array([...v1, 0]),
+      v1.subarray(0, v1.length - 1),
+      new Uint8Array([0x01, 0xf0, 0x00, ...v1.subarray(2)]),
+      new Uint8Array([0x02, ...v1.subarray(1)]),
+      new Uint8Array([0x01, 0x70, 0x12, 0x80, 0x80, 0x80, 0x80, 0x01]),
+      new Uint8Array([0x01, 0x55]),
+    ]
+    const result: string[] = ['', 'b', 'ba', 'bafy', 'bafkqaaa', ' bafkqaaa']
+    for (const value of bytes) {
+      const text = base32.encode(value)
+      const last = text.at(-1)!
+      result.push(
+        text,
+        text.toUpperCase(), // "B…": base32upper, which this does not take
+        `b${text.slice(1).toUpperCase()}`, // uppercase after a lowercase prefix
+        `${text}=`,
+        `${text}===`,
+        `${text}a`,
+        text.slice(0, -1),
+        `${text.slice(0, -1)}${last === '7' ? '6' : '7'}`, // other spare bits
+        `${text.slice(0, 5)}1${text.slice(6)}`, // not in the alphabet
+        `${text.slice(0, 5)}é${text.slice(6)}`,
+        `${text} `,
+      )
+    }
+    return result
+  }
+
+  it('gives the key and the errors that parseCid gives, for base32 text and all else', () => {
+    const inputs: unknown[] = [
+      ...texts(),
+      cidV0.toString(),
+      CID.parse(cidV1.toString()),
+      CID.parse(cidV1.toString()).bytes,
+      base58btc.encode(CID.parse(cidV1.toString()).bytes),
+      42,
+      null,
+    ]
+    let accepted = 0
+    for (const input of inputs) {
+      const expected = viaParseCid(input)
+      expect(viaParseCidKey(input), String(input)).toEqual(expected)
+      if (typeof expected === 'string') accepted++
+    }
+    // Both accepted and refused inputs were compared.
+    expect(accepted).toBeGreaterThan(8)
+    expect(accepted).toBeLessThan(inputs.length - 40)
   })
 })
 

@@ -13,7 +13,7 @@ import { InvalidOperationError, MalformedOperationError } from '../errors.ts'
 import type { PinFields } from '../pin/fields.ts'
 import { fieldsToPin } from '../pin/fields.ts'
 import type { PinInput } from '../pin/pin.ts'
-import { validatePinFields } from '../pin/validate.ts'
+import { validatePinRecordFields } from '../pin/validate.ts'
 
 /** Pins a CID, or replaces its pin. */
 export interface PinOperation {
@@ -96,7 +96,7 @@ function writeItem(
     throw new InvalidOperationError('an operation must be an object')
   switch (operation.type) {
     case 'pin': {
-      const { fields } = validatePinFields(operation.pin)
+      const fields = validatePinRecordFields(operation.pin)
       writer.byte(kind.pin)
       writeRequestId(writer, operation.requestId)
       writer.lengthPrefixedBinary(fields.cid)

@@ -1,5 +1,5 @@
 import type { CID } from 'multiformats/cid'
-import { cidKey, parseCid } from '../cid.ts'
+import { cidKey, parseCid, parseCidKey } from '../cid.ts'
 import { compareCodePoints, isWellFormed } from '../encoding/bytes.ts'
 import { InvalidPinError } from '../errors.ts'
 import type { PinFields } from './fields.ts'
@@ -116,6 +116,14 @@ function pinCid(field: string, input: unknown): CID {
   }
 }
 
+function pinCidKey(field: string, input: unknown): string {
+  try {
+    return parseCidKey(input)
+  } catch (error) {
+    return fail(field, `is not a valid CID: ${(error as Error).message}`)
+  }
+}
+
 function peerList(field: string, input: unknown): string[] {
   if (input === undefined || input === null) return []
   if (!Array.isArray(input)) fail(field, 'must be an array of peer IDs')
@@ -169,9 +177,43 @@ export interface ValidatedPin {
 
 /** Validates and normalises a pin input into fields; see `validatePin`. */
 export function validatePinFields(input: PinInput): ValidatedPin {
+  let cid: CID | undefined
+  let reference: CID | null = null
+  const fields = checkedFields(
+    input,
+    (value) => {
+      cid = pinCid('cid', value)
+      return cidKey(cid)
+    },
+    (value) => {
+      reference = pinCid('reference', value)
+      return cidKey(reference)
+    },
+  )
+  return { fields, cid: cid!, reference }
+}
+
+/**
+ * As `validatePinFields`, for callers that need only the fields (encoding an operation, a bulk
+ * load): the usual CID text becomes its key without a CID object.
+ */
+export function validatePinRecordFields(input: PinInput): PinFields {
+  return checkedFields(
+    input,
+    (value) => pinCidKey('cid', value),
+    (value) => pinCidKey('reference', value),
+  )
+}
+
+/** The checks of a pin input, in field order (the first bad field is the one reported). */
+function checkedFields(
+  input: PinInput,
+  cidKeyOf: (value: unknown) => string,
+  referenceKeyOf: (value: unknown) => string,
+): PinFields {
   if (input === null || typeof input !== 'object')
     fail('pin', 'must be an object with at least a cid')
-  const cid = pinCid('cid', input.cid)
+  const key = cidKeyOf(input.cid)
   const type: PinType = input.type ?? 'pin'
   if (!pinTypes.includes(type))
     fail('type', `must be one of ${pinTypes.join(', ')}, got ${JSON.stringify(type)}`)
@@ -191,9 +233,9 @@ export function validatePinFields(input: PinInput): ValidatedPin {
   const reference =
     input.reference === undefined || input.reference === null
       ? null
-      : pinCid('reference', input.reference)
+      : referenceKeyOf(input.reference)
   const fields: PinFields = {
-    cid: '',
+    cid: key,
     type: pinTypes.indexOf(type) as PinFields['type'],
     name,
     allocations: peerList('allocations', input.allocations),
@@ -205,13 +247,12 @@ export function validatePinFields(input: PinInput): ValidatedPin {
     expireAt: time('expire_at', input.expireAt),
     metadata: metadataEntries(input.metadata),
     origins: stringList('origins', input.origins),
-    reference: reference === null ? null : cidKey(reference),
+    reference,
     timestamp: time('timestamp', input.timestamp),
   }
-  fields.cid = cidKey(cid)
   const violation = pinRuleViolation(fields)
   if (violation !== null) fail(violation[0], violation[1])
-  return { fields, cid, reference }
+  return fields
 }
 
 /**

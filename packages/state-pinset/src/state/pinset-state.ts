@@ -16,7 +16,7 @@ import { decodeCommand } from '../operation/operation.ts'
 import type { PinFields } from '../pin/fields.ts'
 import { equivalentPins, fieldsToPin } from '../pin/fields.ts'
 import type { Pin, PinInput } from '../pin/pin.ts'
-import { validatePinFields } from '../pin/validate.ts'
+import { validatePinRecordFields } from '../pin/validate.ts'
 import { readSnapshot } from '../snapshot/snapshot-reader.ts'
 import { writeSnapshot } from '../snapshot/snapshot-writer.ts'
 import type { ApplyResult, OperationOutcome } from './apply-result.ts'
@@ -200,7 +200,7 @@ export class PinsetState
       },
       addPin: (pin: PinInput): void => {
         if (finished) throw new Error('this bulk load is finished')
-        pending.push(this.#record(validatePinFields(pin).fields))
+        pending.push(this.#record(validatePinRecordFields(pin)))
       },
       finish: (): void => {
         if (finished) throw new Error('this bulk load is finished')
