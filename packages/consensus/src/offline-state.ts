@@ -31,12 +31,32 @@ interface LoadedState {
 /** Rebuilds this peer's pinset from its newest snapshot and the committed log after it. */
 async function loadState(storage: RaftStorage, options?: AbortOptions): Promise<LoadedState> {
   const state = createPinsetState()
+  const configuration = await replay(storage, state, options)
+  return { state, configuration }
+}
+
+/**
+ * The peerset of this peer's committed Raft state, as `loadState` finds it, without reading a
+ * pin: an import replaces the pinset and only keeps the peers.
+ */
+function loadConfiguration(storage: RaftStorage, options?: AbortOptions): Promise<Configuration> {
+  return replay(storage, undefined, options)
+}
+
+/** Replays the newest snapshot and the committed log after it into `state` (if given). */
+async function replay(
+  storage: RaftStorage,
+  state: PinsetState | undefined,
+  options?: AbortOptions,
+): Promise<Configuration> {
   let configuration = emptyConfiguration
   let applied = 0
   const newest = (await storage.snapshotStore.list(options))[0]
   if (newest !== undefined) {
-    const opened = await storage.snapshotStore.open(newest.id, options)
-    await state.restore(opened.data, options)
+    if (state !== undefined) {
+      const opened = await storage.snapshotStore.open(newest.id, options)
+      await state.restore(opened.data, options)
+    }
     configuration = newest.configuration
     applied = newest.index
   }
@@ -47,7 +67,7 @@ async function loadState(storage: RaftStorage, options?: AbortOptions): Promise<
     const high = Math.min(last + 1, low + 4096)
     for (const entry of await storage.logStore.entries(low, high, options)) {
       if (entry.type === 'normal') {
-        state.apply({ index: entry.index, term: entry.term, data: entry.data })
+        state?.apply({ index: entry.index, term: entry.term, data: entry.data })
       } else if (entry.type === 'configuration') {
         try {
           configuration = applyConfigurationChange(
@@ -60,7 +80,7 @@ async function loadState(storage: RaftStorage, options?: AbortOptions): Promise<
       }
     }
   }
-  return { state, configuration }
+  return configuration
 }
 
 /** This peer's pins, from its Raft data (snapshot and committed log), in CID order. */
@@ -122,7 +142,7 @@ export async function importOfflinePinset(
   let peers: Configuration
   const current = await openRaftStorage({ directory: configuration.dataFolder })
   try {
-    peers = (await loadState(current, options)).configuration
+    peers = await loadConfiguration(current, options)
   } finally {
     await current.close()
   }

@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { makeConfiguration } from '@pinraft/raft-core'
+import { openRaftStorage } from '@pinraft/raft-level'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   cleanupOfflineState,
@@ -58,6 +62,36 @@ describe('offline state management', () => {
     // The cluster still works on the imported state.
     await restarted.consensus.logPin({ cid: await cidFor('after import') })
     expect(restarted.consensus.state().count()).toBe(3)
+  })
+
+  it('takes the peers of the state it replaces without reading its pins', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'pinraft-offline-'))
+    try {
+      const dataFolder = join(folder, 'raft')
+      const peers = makeConfiguration({ voters: ['peer-a', 'peer-b', 'peer-c'] })
+      // The old state's pinset is one this build cannot read (a newer snapshot format):
+      // reading it would fail the import, which needs only its peers.
+      const storage = await openRaftStorage({ directory: dataFolder })
+      const sink = await storage.snapshotStore.create({ index: 7, term: 3, configuration: peers })
+      await sink.write(new Uint8Array([...new TextEncoder().encode('PRPINSET'), 0x00, 0x63]))
+      await sink.close()
+      await storage.stableStore.save({ term: 3, vote: null, commit: 7 })
+      await storage.close()
+
+      const configuration = resolveRaftConfiguration(fastRaft, { dataFolder })
+      expect(await importOfflineState(configuration, [{ cid: await cidFor('imported') }])).toBe(1)
+      const after = await openRaftStorage({ directory: dataFolder })
+      try {
+        const [newest] = await after.snapshotStore.list()
+        expect(newest?.configuration.voters).toEqual(peers.voters)
+      } finally {
+        await after.close()
+      }
+      const exported = await collect(exportOfflineState(configuration))
+      expect(exported.map((pin) => pin.cid.toString())).toEqual([await cidFor('imported')])
+    } finally {
+      await rm(folder, { recursive: true, force: true })
+    }
   })
 
   it('refuses an import with a bad pin and changes nothing', async () => {
