@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { sortBinaryStrings } from '../src/encoding/binary-sort.ts'
-
-/** A small deterministic generator (mulberry32), so a failure repeats. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
+import { random } from './fixtures.ts'
 
 function bytes(next: () => number, length: number, alphabet = 256): string {
   let text = ''

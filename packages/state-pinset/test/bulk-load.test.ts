@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Operation } from '../src/index.ts'
 import { createPinsetState, encodeOperation, exportState, InvalidPinError } from '../src/index.ts'
-import { applyAll, cidOf, peerOf, snapshotBytes } from './fixtures.ts'
-
-/** A small deterministic generator, so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed
-  return () => {
-    state = (state * 1103515245 + 12345) % 2 ** 31
-    return state / 2 ** 31
-  }
-}
+import { applyAll, cidOf, peerOf, random, snapshotBytes } from './fixtures.ts'
 
 /** Pins of 150 CIDs, many listed several times: the same pin again with another timestamp
  * (equivalent, so the first stays), or another name or allocations (so the later one wins). */

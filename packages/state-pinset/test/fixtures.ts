@@ -72,3 +72,12 @@ export async function listCids(state: PinsetState): Promise<string[]> {
   for await (const pin of state.list()) cids.push(pin.cid.toString())
   return cids
 }
+
+/** A small deterministic generator, so that a failure can be replayed. */
+export function random(seed: number): () => number {
+  let state = seed
+  return () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31
+    return state / 2 ** 31
+  }
+}
