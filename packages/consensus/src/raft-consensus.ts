@@ -4,7 +4,6 @@ import {
   type Configuration,
   type Logger,
   type RaftNode,
-  type StateMachine,
   silentLogger,
   TypedEventTarget,
 } from '@pinraft/raft-core'
@@ -12,9 +11,7 @@ import type { RaftStorage } from '@pinraft/raft-level'
 import type { MessageDroppedDetail, RaftTransport } from '@pinraft/raft-libp2p'
 import {
   type ApplyResult,
-  cidKey,
   createPinsetState,
-  encodeOperation,
   type Pin,
   type PinInput,
   type PinsetState,
@@ -32,17 +29,18 @@ import type {
   PinsetView,
 } from './consensus-api.ts'
 import { ConsensusShutdownError, NoLeaderError, OperationRejectedError } from './errors.ts'
-import { forwardToLeader, indexOrThrow } from './forwarding/forward.ts'
-import { LeaderChannels, PipelineUnsupportedError } from './forwarding/leader-channel.ts'
+import { LeaderForwarder } from './forwarding/leader-forwarder.ts'
 import { pipelinedRpcHandler, type RpcHost, rpcHandler } from './forwarding/rpc-handler.ts'
 import { executeRequest } from './leader/execute-request.ts'
 import { admitPeer } from './membership/admit-peer.ts'
+import { CatchUpVoteGuard } from './membership/catch-up-vote-guard.ts'
 import { membersOf } from './membership/members.ts'
-import { NonVoterReaper } from './membership/non-voter-reaper.ts'
+import { NonVoterRemoval } from './membership/non-voter-removal.ts'
 import { ObservedTransport } from './membership/observed-transport.ts'
 import { PeersetTracker } from './membership/peerset-tracker.ts'
 import { type CommitHost, commitWithRetries } from './proposals/commit-with-retries.ts'
 import { OperationBatcher } from './proposals/operation-batcher.ts'
+import { rollbackTo } from './proposals/rollback.ts'
 import {
   CONSENSUS_PIPELINE_PROTOCOL,
   CONSENSUS_RPC_PROTOCOL,
@@ -52,8 +50,10 @@ import type { DamagedSnapshot } from './startup/damaged-snapshot.ts'
 import { openRaft } from './startup/open-raft.ts'
 import { LatencyWindow } from './status/latency-window.ts'
 import { LeaderChangeLog } from './status/leader-change-log.ts'
-import { RateLimiter } from './status/rate-limiter.ts'
+import { logNodeEvents } from './status/node-event-log.ts'
 import { replicationOf } from './status/replication.ts'
+import { type ApplyListener, timedStateMachine } from './status/timed-state-machine.ts'
+import { TransportLog } from './status/transport-log.ts'
 import { type Waiting, waitingFor } from './status/waiting-for.ts'
 import { WaitingLog } from './status/waiting-log.ts'
 import { abortSignal, raceAbort } from './util/abort.ts'
@@ -82,9 +82,6 @@ export interface ConsensusInit {
 /** How many commit latencies `status()` keeps for metrics. */
 const latencyWindow = 1024
 
-/** At most one line per unreachable (or refused) peer in this long. */
-const unreachableLogInterval = 30_000
-
 /**
  * IPFS Cluster's Raft consensus component (consensus/raft/consensus.go) on raft-core, raft-level,
  * raft-libp2p and state-pinset. Create it with `createConsensus`. This class ties the parts
@@ -103,9 +100,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
   private storage: RaftStorage | undefined
   private node: RaftNode<ApplyResult> | undefined
   private readonly observed: ObservedTransport
-  private readonly applyListeners = new Set<(milliseconds: number) => void>()
-  /** Operations sent to the leader and answered by it. */
-  private forwarded = 0
+  private readonly applyListeners = new Set<ApplyListener>()
   private readonly stopController = new AbortController()
   private readyState = false
   private readonly readyPromise: Promise<void>
@@ -119,24 +114,16 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
   private readonly peerset = new PeersetTracker()
   private readonly latencies = new LatencyWindow(latencyWindow)
   private readonly batcher: OperationBatcher
-  /** This peer started with no Raft state at all (a new disk, `state cleanup`, a wipe). */
-  private startedEmpty = false
-  /** This peer has seen itself as a staging member (so a later promotion means it caught up). */
-  private sawSelfStaging = false
+  /** Withholds this peer's votes while it catches up after losing its Raft state. */
+  private readonly voteGuard: CatchUpVoteGuard
   /** A newer snapshot than the one restored was damaged: ready only once past its index. */
   private damagedSnapshot: DamagedSnapshot | null = null
-  private readonly reaper: NonVoterReaper
-  /** Members the reaper is removing right now. */
-  private readonly removing = new Set<string>()
-  private wasLeader = false
-  private readonly limiter = new RateLimiter(unreachableLogInterval)
+  private readonly nonVoterRemoval: NonVoterRemoval
+  private readonly transportLog: TransportLog
   private readonly leaderLog: LeaderChangeLog
   private readonly waitingLog: WaitingLog
   private readonly commitHost: CommitHost
-  /** Pipelined streams to the leader(s) this peer forwards to. */
-  private readonly channels: LeaderChannels
-  /** Leaders that do not speak the pipelined protocol (an older version). */
-  private readonly singleShotLeaders = new Set<string>()
+  private readonly forwarder: LeaderForwarder
   /** Serves the pipelined protocol. */
   private readonly onPipelinedStream: ReturnType<typeof pipelinedRpcHandler>
   /** Serves operations forwarded by followers. */
@@ -151,22 +138,30 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     this.newCluster = init.newCluster ?? false
     this.logger = init.logger ?? silentLogger
     this.pinset = createPinsetState()
+    this.transportLog = new TransportLog(this.logger)
     this.observed = new ObservedTransport({
       transport: init.libp2p.services.raft,
       logger: this.logger,
-      onVoteWithheld: (from, type) => {
-        const suppressed = this.limiter.allow(`withheld:${from}`)
-        if (suppressed === null) return
-        this.logger.info(
-          "withholding this peer's vote: it started without Raft state and has not caught up yet (a voter that lost its log must not vote). If no leader gets elected without it (a two-voter cluster whose leader this was), stop it, move its backup (raft.old.0) back to its data folder and start it without --bootstrap",
-          { from, request: type, withheld: this.observed.withheldVotes, suppressed },
-        )
+      onVoteWithheld: (from, type) =>
+        this.transportLog.voteWithheld(from, type, this.observed.withheldVotes),
+    })
+    this.voteGuard = new CatchUpVoteGuard({
+      peerId: this.peerId,
+      logger: this.logger,
+      observed: this.observed,
+    })
+    this.nonVoterRemoval = new NonVoterRemoval(
+      {
+        logger: this.logger,
+        lastHeard: (peerId) => this.observed.lastHeard(peerId),
+        joining: this.peerset.joining,
+        signal: this.stopController.signal,
       },
-    })
-    this.reaper = new NonVoterReaper({
-      stagingTimeout: init.configuration.stagingTimeout,
-      nonVoterTimeout: init.configuration.nonVoterTimeout,
-    })
+      {
+        stagingTimeout: init.configuration.stagingTimeout,
+        nonVoterTimeout: init.configuration.nonVoterTimeout,
+      },
+    )
     // A batch waits once to be applied here, for all its callers (not a timer per pin).
     this.batcher = new OperationBatcher(async (operation) => {
       const index = await this.submit({ kind: 'log', operation })
@@ -190,11 +185,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       knownLeader: () => this.node?.leader ?? null,
       isShutDown: () => this.shutDown,
       execute: (request, signal) => this.execute(request, signal, this.peerId),
-      forward: async (leader, request, signal) => {
-        const index = await this.forward(leader, request, signal)
-        this.forwarded++
-        return index
-      },
+      forward: (leader, request, signal) => this.forwarder.forward(leader, request, signal),
     }
     const rpcHost: RpcHost = {
       logger: this.logger,
@@ -207,7 +198,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     }
     this.onRpcStream = rpcHandler(rpcHost)
     this.onPipelinedStream = pipelinedRpcHandler(rpcHost)
-    this.channels = new LeaderChannels({ libp2p: this.libp2p, logger: this.logger })
+    this.forwarder = new LeaderForwarder({ libp2p: this.libp2p, logger: this.logger })
     this.readyPromise = new Promise<void>((resolve, reject) => {
       this.resolveReady = resolve
       this.rejectReady = reject
@@ -269,25 +260,9 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
         newCluster: this.newCluster,
         logger: this.logger,
         transport: this.observed,
-        stateMachine: this.timedStateMachine(),
+        stateMachine: timedStateMachine(this.pinset, this.applyListeners),
         attach: (node, startedEmpty) => {
-          this.startedEmpty = startedEmpty
-          if (this.staging && startedEmpty) {
-            // Raft's safety assumes a voter never forgets what it acknowledged or voted (thesis
-            // §3.8; §4.2 on adding servers). A peer that lost its disk may still be a voter in
-            // the leader's configuration, counted in the quorum: if it voted now, with an empty
-            // log and no memory of its vote, a candidate lacking committed entries could win
-            // with its vote (3 voters: X committed on A and this peer; A down; B, without X,
-            // wins with this vote and X is lost), or two candidates could win the same term. So
-            // it withholds votes until it has caught up: promoted from staging by the leader
-            // (which re-adds a rejoining member as staging and promotes it only once its log
-            // matches the commit index, etcd's learner path), or ready (caught up with the
-            // leader's commit index through a ReadIndex round). By then its log holds every
-            // committed entry, and it has heard a leader of a term newer than the elections it
-            // may have voted in before the wipe (their candidates' election timeouts expired
-            // long before a rejoin completes).
-            this.observed.withholdVotes = true
-          }
+          this.voteGuard.opened(this.staging, startedEmpty)
           this.listen(node)
           this.node = node
         },
@@ -327,31 +302,11 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       this.leaderLog.log(event.detail.leader, event.detail.term)
       this.dispatch('leader:change', event.detail)
     })
-    node.addEventListener('role:change', (event) => {
-      this.logger.debug('Raft role changed', {
-        role: event.detail.role,
-        previous: event.detail.previous,
-        term: event.detail.term,
-      })
-    })
     node.addEventListener('configuration:change', (event) => {
       if (this.node !== node) return
       this.onConfigurationChange(event.detail.configuration)
     })
-    node.addEventListener('snapshot:taken', (event) => {
-      this.logger.debug('snapshot taken', {
-        index: event.detail.snapshot.index,
-        term: event.detail.snapshot.term,
-        bytes: event.detail.snapshot.size,
-      })
-    })
-    node.addEventListener('snapshot:installed', (event) => {
-      this.logger.debug('snapshot from the leader installed', {
-        index: event.detail.snapshot.index,
-        term: event.detail.snapshot.term,
-        pins: this.pinset.count(),
-      })
-    })
+    logNodeEvents(node, this.logger, () => this.pinset.count())
     node.addEventListener('node:failed', (event) => {
       this.failure = event.detail.error
       this.logger.error('Raft stopped after a storage failure; restart the peer', {
@@ -379,7 +334,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
           applied: node.appliedIndex,
         })
       }
-      this.observed.withholdVotes = false
+      this.voteGuard.caughtUp()
       this.readyState = true
       this.logger.info('consensus ready', { peerId: this.peerId, leader: this.node?.leader })
       this.dispatch('ready', { peerId: this.peerId })
@@ -399,16 +354,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       this.dispatch('peer:remove', { peerId })
     }
     this.updateAllowedPeers()
-    if (configuration.staging.includes(this.peerId)) this.sawSelfStaging = true
-    if (
-      this.observed.withholdVotes &&
-      this.sawSelfStaging &&
-      configuration.voters.includes(this.peerId)
-    ) {
-      // Promoted by the leader: its log matched the commit index (see `open`).
-      this.observed.withholdVotes = false
-      this.logger.info('promoted to voter after catching up: this peer votes again')
-    }
+    this.voteGuard.configurationApplied(configuration)
     // A peer that sees itself removed shuts down and cleans its Raft state (IPFS Cluster does
     // the same). Only once ready: a peer replaying old history may pass through removals.
     if (this.readyState && removed.includes(this.peerId) && !this.shutDown) {
@@ -434,22 +380,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
 
   /** Unreachable members and refused non-members, at most one line per peer and interval. */
   private readonly onMessageDropped = (event: CustomEvent<MessageDroppedDetail>): void => {
-    const { peer, direction, reason, count } = event.detail
-    if (direction === 'outbound' && reason === 'unreachable') {
-      const suppressed = this.limiter.allow(`unreachable:${peer}`)
-      if (suppressed === null) return
-      this.logger.warn(
-        'cannot reach a member of the cluster: Raft messages to it are dropped (likely causes: it is down, its address changed, a firewall, or a different cluster secret)',
-        { peer, dropped: count, suppressed },
-      )
-    } else if (direction === 'inbound' && reason === 'not-allowed') {
-      const suppressed = this.limiter.allow(`refused:${peer}`)
-      if (suppressed === null) return
-      this.logger.warn(
-        'refused Raft messages from a peer outside the peerset (a removed peer still running, or one that holds the cluster secret but was never added)',
-        { peer, dropped: count, suppressed },
-      )
-    }
+    this.transportLog.messageDropped(event.detail)
   }
 
   /**
@@ -459,36 +390,9 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
   private supervise(): void {
     const node = this.node
     if (node === undefined || this.shutDown) return
-    const leading = node.role === 'leader'
-    if (leading !== this.wasLeader) {
-      this.reaper.reset()
-      this.wasLeader = leading
-    }
-    if (leading) this.reapNonVoters(node)
-    this.waitingLog.check(this.waiting(), Date.now())
-  }
-
-  private reapNonVoters(node: RaftNode<ApplyResult>): void {
-    const removals = this.reaper.check(node.configuration, Date.now(), (peerId) =>
-      this.observed.lastHeard(peerId),
-    )
-    for (const removal of removals) {
-      if (this.removing.has(removal.peerId) || this.peerset.joining.has(removal.peerId)) continue
-      this.removing.add(removal.peerId)
-      this.logger.warn('removing a member that does not vote', {
-        peerId: removal.peerId,
-        reason: removal.reason,
-      })
-      node
-        .removeServer(removal.peerId, { signal: this.stopController.signal })
-        .catch((error: unknown) => {
-          this.logger.warn('removing a member that does not vote failed; retrying later', {
-            peerId: removal.peerId,
-            error: String(error),
-          })
-        })
-        .finally(() => this.removing.delete(removal.peerId))
-    }
+    const now = Date.now()
+    this.nonVoterRemoval.check(node, now)
+    this.waitingLog.check(this.waiting(), now)
   }
 
   private waiting(): Waiting | null {
@@ -575,7 +479,10 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
   private get freshState(): boolean {
     // A peer that bootstrapped a new cluster has state: the configuration it wrote.
     return (
-      this.staging && this.startedEmpty && !this.readyState && (this.node?.appliedIndex ?? 0) === 0
+      this.staging &&
+      this.voteGuard.startedEmpty &&
+      !this.readyState &&
+      (this.node?.appliedIndex ?? 0) === 0
     )
   }
 
@@ -662,7 +569,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
       waitingFor: this.waiting()?.reason ?? null,
       freshState: this.freshState,
       commitLatencies: this.latencies.snapshot(),
-      proposalsForwarded: this.forwarded,
+      proposalsForwarded: this.forwarder.forwarded,
       snapshotsSent: this.observed.snapshotsSent,
       replication: replicationOf(status),
     }
@@ -697,7 +604,7 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     this.libp2p.removeEventListener('peer:disconnect', this.onPeerDisconnect)
     await this.libp2p.unhandle(CONSENSUS_RPC_PROTOCOL).catch(() => {})
     await this.libp2p.unhandle(CONSENSUS_PIPELINE_PROTOCOL).catch(() => {})
-    await this.channels.stop()
+    await this.forwarder.stop()
     if (node !== undefined) {
       const status = node.status()
       // Snapshot first when the log has grown, so the next start replays little.
@@ -731,31 +638,12 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     if (node.role !== 'leader') {
       throw new OperationRejectedError('rollback must run on the leader')
     }
-    const wanted = new Set<string>()
-    let batch: Array<{ type: 'pin'; pin: Pin } | { type: 'unpin'; cid: string }> = []
-    const flush = async () => {
-      if (batch.length === 0) return
-      const operation = encodeOperation({
-        type: 'batch',
-        operations: batch,
-        requestId: crypto.randomUUID(),
-      })
-      batch = []
-      await this.submit({ kind: 'log', operation }, options)
-    }
-    for await (const input of pins) {
-      const pin = validatePin(input)
-      wanted.add(cidKey(pin.cid))
-      batch.push({ type: 'pin', pin })
-      if (batch.length >= 1000) await flush()
-    }
-    for await (const pin of this.pinset.list(options)) {
-      if (!wanted.has(cidKey(pin.cid))) {
-        batch.push({ type: 'unpin', cid: pin.cid.toString() })
-        if (batch.length >= 1000) await flush()
-      }
-    }
-    await flush()
+    await rollbackTo(
+      pins,
+      this.pinset,
+      (operation, abort) => this.submit({ kind: 'log', operation }, abort),
+      options,
+    )
   }
 
   // -----------------------------------------------------------------------------------------
@@ -769,43 +657,9 @@ export class RaftConsensus extends TypedEventTarget<ConsensusEvents> implements 
     return index
   }
 
-  /** The pinset as Raft applies it, timed while someone observes (`observeApply`). */
-  private timedStateMachine(): StateMachine<ApplyResult> {
-    const pinset = this.pinset
-    const listeners = this.applyListeners
-    return {
-      apply(command) {
-        if (listeners.size === 0) return pinset.apply(command)
-        const started = performance.now()
-        const result = pinset.apply(command)
-        const milliseconds = performance.now() - started
-        for (const listener of listeners) listener(milliseconds)
-        return result
-      },
-      snapshot: (options) => pinset.snapshot(options),
-      restore: (data, options) => pinset.restore(data, options),
-    }
-  }
-
-  observeApply(listener: (milliseconds: number) => void): () => void {
+  observeApply(listener: ApplyListener): () => void {
     this.applyListeners.add(listener)
     return () => this.applyListeners.delete(listener)
-  }
-
-  /**
-   * Sends `request` to the leader: pins on the pipelined stream to it, peerset changes (rare,
-   * and long enough to hold up the pins answered after them) on a stream of their own.
-   */
-  private async forward(leader: string, request: RpcRequest, signal: AbortSignal): Promise<number> {
-    if (request.kind === 'log' && !this.singleShotLeaders.has(leader)) {
-      try {
-        return indexOrThrow(await this.channels.send(leader, request, signal))
-      } catch (error) {
-        if (!(error instanceof PipelineUnsupportedError)) throw error
-        this.singleShotLeaders.add(leader)
-      }
-    }
-    return forwardToLeader({ libp2p: this.libp2p, logger: this.logger }, leader, request, signal)
   }
 
   /** Runs `request` (sent by `from`) on this node, which believes it is the leader. */

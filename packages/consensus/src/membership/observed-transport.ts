@@ -38,7 +38,7 @@ export class ObservedTransport implements Transport {
   private incoming: { from: NodeId; index: number; bytes: number } | undefined
   /**
    * While true, vote and pre-vote requests and leadership transfers addressed to this peer are
-   * dropped unanswered: see `RaftConsensus` on why a peer without its old log must not vote.
+   * dropped unanswered: see `CatchUpVoteGuard` on why a peer without its old log must not vote.
    */
   withholdVotes = false
   /** How many vote requests were withheld so far. */
