@@ -19,12 +19,8 @@ export type { Clock } from './node/clock.ts'
 export { ManualClock, systemClock } from './node/clock.ts'
 export type { EventListenerFor } from './node/events.ts'
 export { TypedEventTarget } from './node/events.ts'
-export type {
-  NodeStatus,
-  RaftNodeComponents,
-  RaftNodeEvents,
-  RaftNodeInit,
-} from './node/raft-node.ts'
+export type { RaftNodeInit } from './node/node-options.ts'
+export type { NodeStatus, RaftNodeComponents, RaftNodeEvents } from './node/raft-node.ts'
 export { createRaftNode, RaftNode } from './node/raft-node.ts'
 export type { ReadyPlan } from './node/ready-plan.ts'
 export { planReady } from './node/ready-plan.ts'

@@ -6,15 +6,12 @@ import {
   isSoleVoter,
 } from '../configuration/configuration.ts'
 import {
-  AbortedError,
   ConfigurationChangeInProgressError,
   InvalidOptionError,
   LeadershipTransferError,
   NodeStoppedError,
   NotLeaderError,
-  OutcomeUnknownError,
   ProposalDroppedError,
-  ProposalLostError,
   StorageFailedError,
 } from '../errors.ts'
 import type { Logger } from '../logger.ts'
@@ -40,10 +37,14 @@ import type {
 import { emptyConfiguration } from '../types.ts'
 import type { Clock } from './clock.ts'
 import { systemClock } from './clock.ts'
+import { CommitNotificationHold } from './commit-notification-hold.ts'
 import { TypedEventTarget } from './events.ts'
-import { PendingProposals } from './pending-proposals.ts'
+import { type RaftNodeInit, resolveNodeOptions } from './node-options.ts'
+import { type PendingProposal, ProposalWaits } from './proposal-waits.ts'
 import { planReady, type ReadyPlan } from './ready-plan.ts'
+import { sendStoredSnapshot } from './snapshot-sender.ts'
 import type { StateMachine } from './state-machine.ts'
+import { abortError, sleep, Waiters } from './waiting.ts'
 
 /** The events a `RaftNode` emits, by name. */
 export interface RaftNodeEvents {
@@ -70,37 +71,6 @@ export interface RaftNodeComponents<Result> {
   logger?: Logger
 }
 
-export interface RaftNodeInit extends Omit<RaftOptions, 'random' | 'logger'> {
-  /** Milliseconds per Raft tick. Default 100 (so 10 election ticks = 1 s). */
-  tickInterval?: number
-  /**
-   * Take a snapshot once this many entries were applied since the last one (IPFS Cluster's
-   * `snapshot_threshold`). Default 8192.
-   */
-  snapshotThreshold?: number
-  /** Entries kept in the log behind a snapshot, for followers slightly behind. Default 10240. */
-  trailingLogs?: number
-  /** Randomness for election timeouts. Default `Math.random`. */
-  random?: () => number
-  /**
-   * Milliseconds a leader may hold an append that carries no entries (the new commit index,
-   * sent as soon as an entry commits, as etcd-io/raft does) in case another append to the same
-   * follower replaces it: a closed-loop client's next proposal then brings the commit index with
-   * its entries, and a round costs one message each way per follower instead of two. Followers
-   * learn a commit index up to this much later (hashicorp/raft, IPFS Cluster's Raft library,
-   * always leaves it to the next append or heartbeat); `flushCommitNotifications(peer)` sends a
-   * held one at once. Default 0: every append leaves at once.
-   */
-  commitNotificationDelay?: number
-}
-
-interface PendingProposal<Result> {
-  /** The term of the entry this node appended; set when it is appended. */
-  term: number
-  readonly resolve: (result: Result | undefined) => void
-  readonly reject: (error: Error) => void
-}
-
 /**
  * A proposal waiting for the Ready loop to append it. Without a signal, the same object then
  * waits in `proposals` for its entry to apply: one object per proposal besides its promise.
@@ -108,12 +78,6 @@ interface PendingProposal<Result> {
 interface QueuedProposal<Result> extends PendingProposal<Result> {
   readonly data: Uint8Array
   readonly signal: AbortSignal | undefined
-}
-
-interface Waiter {
-  readonly predicate: () => boolean
-  readonly resolve: () => void
-  readonly reject: (error: Error) => void
 }
 
 type NodeState = 'new' | 'running' | 'stopping' | 'stopped' | 'failed'
@@ -124,13 +88,6 @@ export interface NodeStatus extends Status {
   readonly stateMachineIndex: number
   readonly lastSnapshot: { readonly index: number; readonly term: number } | null
   readonly state: NodeState
-}
-
-function abortError(signal: AbortSignal, what: string): Error {
-  const reason = signal.reason
-  return new AbortedError(
-    `${what} was aborted${reason instanceof Error ? ` (${reason.message})` : ''}; its outcome is unknown`,
-  )
 }
 
 /**
@@ -154,10 +111,8 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
   private readonly raftOptions: RaftOptions
   /** The largest entry a proposal may make: one must fit in one append message. */
   private readonly maxEntryBytes: number
-  private readonly commitNotificationDelay: number
-  /** Appends without entries held per follower (`commitNotificationDelay`), and their timer. */
-  private readonly heldNotifications = new Map<NodeId, Message>()
-  private heldTimer: unknown
+  /** Holds a leader's empty appends (`commitNotificationDelay`); undefined when it is 0. */
+  private readonly hold: CommitNotificationHold | undefined
 
   private raw: RawNode | undefined
   private state: NodeState = 'new'
@@ -188,11 +143,11 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
   /** The hard state last written to the stable store. */
   private savedHardState: HardState | undefined
 
-  private readonly proposals = new PendingProposals<PendingProposal<Result>>()
+  private readonly proposals = new ProposalWaits<Result>()
   private proposalQueue: Array<QueuedProposal<Result>> = []
   private readonly reads = new Map<string, { resolve: (index: number) => void }>()
   private readCounter = 0
-  private waiters = new Set<Waiter>()
+  private readonly waiters = new Waiters()
   private previousRole: Role = 'follower'
   private previousLeader: NodeId | null = null
 
@@ -202,40 +157,21 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     this.id = components.transport.localId
     this.clock = components.clock ?? systemClock
     this.logger = components.logger ?? silentLogger
-    this.tickInterval = init.tickInterval ?? 100
-    this.snapshotThreshold = init.snapshotThreshold ?? 8192
-    this.trailingLogs = init.trailingLogs ?? 10240
-    if (!(this.tickInterval > 0)) {
-      throw new InvalidOptionError(
-        `tickInterval must be a positive number of milliseconds, got ${init.tickInterval}`,
-      )
-    }
-    if (!Number.isInteger(this.snapshotThreshold) || this.snapshotThreshold < 1) {
-      throw new InvalidOptionError(
-        `snapshotThreshold must be a positive integer, got ${init.snapshotThreshold}`,
-      )
-    }
-    if (!Number.isInteger(this.trailingLogs) || this.trailingLogs < 0) {
-      throw new InvalidOptionError(
-        `trailingLogs must be a non-negative integer, got ${init.trailingLogs}`,
-      )
-    }
-    this.commitNotificationDelay = init.commitNotificationDelay ?? 0
-    if (!Number.isFinite(this.commitNotificationDelay) || this.commitNotificationDelay < 0) {
-      throw new InvalidOptionError(
-        `commitNotificationDelay must be a non-negative number of milliseconds, got ${init.commitNotificationDelay}`,
-      )
-    }
-    const {
-      tickInterval: _t,
-      snapshotThreshold: _s,
-      trailingLogs: _l,
-      commitNotificationDelay: _c,
-      random,
-      ...raftOptions
-    } = init
-    this.raftOptions = { ...raftOptions, random: random ?? Math.random, logger: this.logger }
-    this.maxEntryBytes = init.maxBytesPerMessage ?? 1024 * 1024
+    const options = resolveNodeOptions(init, this.logger)
+    this.tickInterval = options.tickInterval
+    this.snapshotThreshold = options.snapshotThreshold
+    this.trailingLogs = options.trailingLogs
+    this.raftOptions = options.raftOptions
+    this.maxEntryBytes = options.maxEntryBytes
+    this.hold =
+      options.commitNotificationDelay === 0
+        ? undefined
+        : new CommitNotificationHold(
+            options.commitNotificationDelay,
+            this.clock,
+            (messages) => components.transport.send(messages),
+            () => this.flushCommitNotifications(),
+          )
   }
 
   // ---------------------------------------------------------------------------------------
@@ -332,8 +268,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     this.state = 'stopping'
     this.components.transport.setHandler(undefined)
     this.clock.clearTimeout(this.tickTimer)
-    this.clock.clearTimeout(this.heldTimer)
-    this.heldNotifications.clear()
+    this.hold?.clear()
     await this.loopDone
     await this.lane
     this.state = wasFailed ? 'failed' : 'stopped'
@@ -379,11 +314,10 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
   }
 
   private rejectAll(error: Error): void {
-    for (const proposal of this.proposals.takeAll()) proposal.reject(error)
+    this.proposals.rejectAll(error)
     for (const queued of this.proposalQueue) queued.reject(error)
     this.proposalQueue = []
-    for (const waiter of this.waiters) waiter.reject(error)
-    this.waiters.clear()
+    this.waiters.rejectAll(error)
     this.reads.clear()
   }
 
@@ -547,44 +481,13 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     }
   }
 
-  /**
-   * Hands messages to the transport, holding a leader's appends without entries for up to
-   * `commitNotificationDelay` ms: a later append to the same follower replaces a held one (it
-   * carries a commit index as high, and the entries after it), any other message to that follower
-   * sends it first, so the follower sees messages in the order they were made.
-   */
+  /** Hands messages to the transport, through the hold when there is one (`CommitNotificationHold`). */
   private send(messages: readonly Message[]): void {
-    if (this.commitNotificationDelay === 0) {
+    if (this.hold === undefined) {
       this.components.transport.send(messages)
       return
     }
-    const held = this.heldNotifications
-    let outgoing: Message[] | undefined
-    for (let offset = 0; offset < messages.length; offset++) {
-      const message = messages[offset]!
-      const waiting = held.size === 0 ? undefined : held.get(message.to)
-      if (message.type === 'append' && (waiting === undefined || waiting.term === message.term)) {
-        if (waiting !== undefined) held.delete(message.to)
-        if (message.entries.length === 0 && this.raw?.raft.role === 'leader') {
-          held.set(message.to, message)
-          outgoing ??= messages.slice(0, offset)
-          continue
-        }
-      } else if (waiting !== undefined) {
-        held.delete(message.to)
-        outgoing ??= messages.slice(0, offset)
-        outgoing.push(waiting)
-      }
-      outgoing?.push(message)
-    }
-    const sending = outgoing ?? messages
-    if (sending.length > 0) this.components.transport.send(sending)
-    if (held.size > 0 && this.heldTimer === undefined) {
-      this.heldTimer = this.clock.setTimeout(() => {
-        this.heldTimer = undefined
-        this.flushCommitNotifications()
-      }, this.commitNotificationDelay)
-    }
+    this.hold.send(messages, this.raw?.raft.role === 'leader')
   }
 
   /**
@@ -593,23 +496,8 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
    * that forwarded the proposal and answers its caller only once it applied it.
    */
   flushCommitNotifications(peer?: NodeId): void {
-    const held = this.heldNotifications
-    if (held.size === 0 || !this.running) return
-    let sending: Message[]
-    if (peer === undefined) {
-      sending = [...held.values()]
-      held.clear()
-    } else {
-      const message = held.get(peer)
-      if (message === undefined) return
-      held.delete(peer)
-      sending = [message]
-    }
-    if (held.size === 0) {
-      this.clock.clearTimeout(this.heldTimer)
-      this.heldTimer = undefined
-    }
-    this.components.transport.send(sending)
+    if (!this.running) return
+    this.hold?.flush(peer)
   }
 
   private afterAdvance(ready: Ready): void {
@@ -649,13 +537,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     await stateMachine.restore(opened.data)
     const lastIndex = await logStore.lastIndex()
     await logStore.truncatePrefix(Math.max(lastIndex, snapshot.index))
-    for (const [index, proposal] of this.proposals.takeThrough(snapshot.index)) {
-      proposal.reject(
-        new OutcomeUnknownError(
-          `entry ${index} was replaced by a snapshot from the leader before it was applied here; check the state to learn whether it committed`,
-        ),
-      )
-    }
+    this.proposals.replacedBySnapshot(snapshot.index)
     this.lastApplied = snapshot.index
     this.appliedTerm = snapshot.term
     this.appliedConfiguration = snapshot.configuration
@@ -670,26 +552,9 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
 
   private sendSnapshot(message: SnapshotMessage): void {
     const { snapshotStore, transport } = this.components
-    const send = async () => {
-      const snapshots = await snapshotStore.list()
-      // The one the core named, or a newer one if the store no longer retains it (snapshots
-      // received but not installed count towards retention): any snapshot is committed state.
-      const stored =
-        snapshots.find(
-          (candidate) =>
-            candidate.index === message.snapshot.index && candidate.term === message.snapshot.term,
-        ) ?? snapshots.find((candidate) => candidate.index >= message.snapshot.index)
-      if (stored === undefined) {
-        void this.onLane(() => this.takeSnapshot())
-        throw new Error(
-          `snapshot ${message.snapshot.index} is no longer retained; taking a new one`,
-        )
-      }
-      const { id: _id, size: _size, ...metadata } = stored
-      const opened = await snapshotStore.open(stored.id)
-      await transport.sendSnapshot({ ...message, snapshot: metadata }, opened.data)
-    }
-    send().then(
+    sendStoredSnapshot(snapshotStore, transport, message, () => {
+      void this.onLane(() => this.takeSnapshot())
+    }).then(
       () => {
         this.raw?.reportSnapshot(message.to, 'finished')
         this.kick()
@@ -828,17 +693,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
   private applied(entry: Entry, result: Result | undefined): void {
     this.lastApplied = entry.index
     this.appliedTerm = entry.term
-    const proposal = this.proposals.take(entry.index)
-    if (proposal === undefined) return
-    if (proposal.term === entry.term) {
-      proposal.resolve(result)
-    } else {
-      proposal.reject(
-        new ProposalLostError(
-          `the proposal at index ${entry.index} was replaced by another leader's entry and will never commit; it is safe to retry`,
-        ),
-      )
-    }
+    this.proposals.applied(entry.index, entry.term, result)
   }
 
   private applyConfiguration(entry: Entry): void {
@@ -904,61 +759,18 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
   // Waiting
 
   private checkWaiters(): void {
-    for (const waiter of this.waiters) {
-      if (waiter.predicate()) {
-        this.waiters.delete(waiter)
-        waiter.resolve()
-      }
-    }
+    this.waiters.check()
   }
 
   /** Resolves once `predicate` holds (checked after each Ready and apply batch). */
   private waitFor(predicate: () => boolean, what: string, options?: AbortOptions): Promise<void> {
     if (predicate()) return Promise.resolve()
     this.rawNode()
-    return new Promise<void>((resolve, reject) => {
-      const signal = options?.signal
-      const onAbort = () => {
-        this.waiters.delete(waiter)
-        reject(abortError(signal as AbortSignal, what))
-      }
-      const waiter: Waiter = {
-        predicate,
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort)
-          resolve()
-        },
-        reject: (error) => {
-          signal?.removeEventListener('abort', onAbort)
-          reject(error)
-        },
-      }
-      if (signal?.aborted) {
-        reject(abortError(signal, what))
-        return
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      this.waiters.add(waiter)
-    })
+    return this.waiters.waitFor(predicate, what, options)
   }
 
   private sleep(milliseconds: number, options?: AbortOptions): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const signal = options?.signal
-      if (signal?.aborted) {
-        reject(abortError(signal, 'waiting'))
-        return
-      }
-      const onAbort = () => {
-        this.clock.clearTimeout(handle)
-        reject(abortError(signal as AbortSignal, 'waiting'))
-      }
-      const handle = this.clock.setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort)
-        resolve()
-      }, milliseconds)
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+    return sleep(this.clock, milliseconds, options)
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1037,9 +849,9 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
       if (queued.signal === undefined) {
         // The hot path: the queued proposal itself waits for its entry, no wrapper per entry.
         queued.term = first.term
-        this.waitForEntry(first.index + offset, queued)
+        this.proposals.wait(first.index + offset, queued)
       } else {
-        this.register(
+        this.proposals.register(
           first.index + offset,
           first.term,
           'the proposal',
@@ -1050,70 +862,6 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
       }
     }
     this.kick()
-  }
-
-  /**
-   * Resolves with the state machine's result when the entry at `index` is applied, if it is
-   * still the entry of `term` this node appended; rejects with `ProposalLostError` if another
-   * leader's entry took its place.
-   */
-  private track(
-    index: number,
-    term: number,
-    what: string,
-    signal?: AbortSignal,
-  ): Promise<Result | undefined> {
-    return new Promise<Result | undefined>((resolve, reject) => {
-      this.register(index, term, what, signal, resolve, reject)
-    })
-  }
-
-  /**
-   * Makes `pending` wait for the entry at `index`. Something waiting there already was for an
-   * entry of an earlier term that this node's log no longer holds (it lost leadership, its log was
-   * cut back, and it leads again): that entry will never apply, so its caller learns it now.
-   */
-  private waitForEntry(index: number, pending: PendingProposal<Result>): void {
-    const displaced = this.proposals.set(index, pending)
-    displaced?.reject(
-      new ProposalLostError(
-        `the proposal at index ${index} was replaced by another leader's entry and will never commit; it is safe to retry`,
-      ),
-    )
-  }
-
-  /** Registers the callbacks that settle the entry at `index` (no promise of its own: hot path). */
-  private register(
-    index: number,
-    term: number,
-    what: string,
-    signal: AbortSignal | undefined,
-    resolve: (result: Result | undefined) => void,
-    reject: (error: Error) => void,
-  ): void {
-    if (signal === undefined) {
-      this.waitForEntry(index, { term, resolve, reject })
-      return
-    }
-    const pending: PendingProposal<Result> = {
-      term,
-      resolve: (result) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(result)
-      },
-      reject: (error) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    }
-    const onAbort = () => {
-      // Only if it still waits: a later proposal may have taken its index (see waitForEntry).
-      if (this.proposals.get(index) !== pending) return
-      this.proposals.take(index)
-      reject(abortError(signal, `${what} at index ${index}`))
-    }
-    this.waitForEntry(index, pending)
-    signal.addEventListener('abort', onAbort, { once: true })
   }
 
   /**
@@ -1179,7 +927,12 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
         return
       }
       this.kick()
-      await this.track(proposed.index, proposed.term, 'the configuration change', options?.signal)
+      await this.proposals.track(
+        proposed.index,
+        proposed.term,
+        'the configuration change',
+        options?.signal,
+      )
       return
     }
   }
@@ -1192,7 +945,7 @@ export class RaftNode<Result = unknown> extends TypedEventTarget<RaftNodeEvents>
     const raw = this.rawNode()
     const { index, term } = raw.propose([new Uint8Array(0)], 'noop')
     this.kick()
-    await this.track(index, term, 'the barrier', options?.signal)
+    await this.proposals.track(index, term, 'the barrier', options?.signal)
     return index
   }
 
