@@ -1,3 +1,4 @@
+export { isAllocatedTo } from './allocation.ts'
 export type { StatelessConfiguration, StatelessConfigurationJson } from './configuration.ts'
 export {
   defaultStatelessConfiguration,
@@ -10,16 +11,12 @@ export type { PinInfo } from './pin-info.ts'
 export type {
   StatelessTrackerComponents,
   StatelessTrackerInit,
-  StatusAllOptions,
-  TrackerConsensus,
   TrackerEvents,
 } from './stateless-tracker.ts'
-export {
-  createStatelessTracker,
-  isAllocatedTo,
-  StatelessTracker,
-  unexpectedlyUnpinnedError,
-} from './stateless-tracker.ts'
+export { createStatelessTracker, StatelessTracker } from './stateless-tracker.ts'
+export type { StatusAllOptions } from './status/status-reader.ts'
+export { unexpectedlyUnpinnedError } from './status/status-reader.ts'
+export type { TrackerConsensus } from './tracker-consensus.ts'
 export type { StatusFilter, TrackerStatus } from './tracker-status.ts'
 export {
   matchesFilter,
