@@ -1,4 +1,5 @@
-import type { PinInfo, TrackerStatus } from '@pinraft/pintracker'
+import type { PinInfo, StatusFilter, TrackerStatus } from '@pinraft/pintracker'
+import { matchesFilter } from '@pinraft/pintracker'
 import type { CID } from 'multiformats/cid'
 
 /** One peer's entry in a GlobalPinInfo: IPFS Cluster 1.x's `api.PinInfoShort`. */
@@ -65,6 +66,12 @@ export function addPinInfo(global: GlobalPinInfo, info: PinInfo): void {
     global.metadata = info.metadata
   }
   global.peerMap.set(info.peer, short(info))
+}
+
+/** Whether a GlobalPinInfo has a peer in one of the filter's statuses (1.x's Match). */
+export function globalMatches(global: GlobalPinInfo, filter: StatusFilter): boolean {
+  for (const entry of global.peerMap.values()) if (matchesFilter(entry.status, filter)) return true
+  return false
 }
 
 /** Go's encoding/json string: JSON with <, > and & escaped (so output matches 1.x byte for byte). */

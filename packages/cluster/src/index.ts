@@ -1,3 +1,4 @@
+export { Cluster, createCluster } from './cluster.ts'
 export type {
   BandwidthSource,
   ClusterComponents,
@@ -6,12 +7,17 @@ export type {
   ClusterMonitor,
   ClusterStatusAllOptions,
   ClusterTracker,
-} from './cluster.ts'
-export { Cluster, createCluster, globalMatches } from './cluster.ts'
+} from './components.ts'
 export { buildConnectGraph } from './connect-graph.ts'
 export * from './errors.ts'
 export type { GlobalPinInfo, PinInfoShort } from './global-pin-info.ts'
-export { addPinInfo, globalPinInfoToJson, goTime, toGlobal } from './global-pin-info.ts'
+export {
+  addPinInfo,
+  globalMatches,
+  globalPinInfoToJson,
+  goTime,
+  toGlobal,
+} from './global-pin-info.ts'
 export type {
   Bandwidth,
   BandwidthByProtocol,

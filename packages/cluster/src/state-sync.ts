@@ -1,6 +1,10 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { blake2b } from '@noble/hashes/blake2.js'
+import type { Clock, Logger } from '@pinraft/raft-core'
 import type { CID } from 'multiformats/cid'
+import type { ClusterConsensus } from './components.ts'
+import { messageOf } from './error-message.ts'
+import type { ClusterLifetime } from './lifetime.ts'
 
 function hash(bytes: Uint8Array): Uint8Array {
   return blake2b(bytes, { dkLen: 32 })
@@ -31,4 +35,86 @@ export function isClosest(cid: CID, self: string, others: readonly string[]): bo
     if (compare(mine, theirs) > 0) return false
   }
   return true
+}
+
+export interface StateSyncComponents {
+  readonly consensus: ClusterConsensus
+  readonly logger: Logger
+  readonly clock: Clock
+  readonly lifetime: ClusterLifetime
+}
+
+/**
+ * 1.x's StateSync, run on demand and every `cluster.state_sync_interval` (ms; 0: never) once
+ * started: expired pins are unpinned by the one member closest to each.
+ */
+export class StateSync {
+  readonly #peerId: string
+  readonly #consensus: ClusterConsensus
+  readonly #logger: Logger
+  readonly #clock: Clock
+  readonly #lifetime: ClusterLifetime
+  readonly #interval: number
+  #timer: unknown = null
+
+  constructor(components: StateSyncComponents, interval: number) {
+    this.#peerId = components.consensus.peerId
+    this.#consensus = components.consensus
+    this.#logger = components.logger
+    this.#clock = components.clock
+    this.#lifetime = components.lifetime
+    this.#interval = interval
+  }
+
+  /** Syncs every interval from now on, until the cluster stops. */
+  start(): void {
+    this.#schedule()
+  }
+
+  #schedule(): void {
+    if (this.#lifetime.stopped || this.#interval <= 0) return
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = null
+      void this.#lifetime
+        .withSignal(undefined, (signal) => this.sync(signal))
+        .catch((error: unknown) => {
+          if (!this.#lifetime.stopped)
+            this.#logger.warn('state sync failed', { error: messageOf(error) })
+        })
+        .finally(() => this.#schedule())
+    }, this.#interval)
+  }
+
+  stop(): void {
+    if (this.#timer !== null) this.#clock.clearTimeout(this.#timer)
+  }
+
+  /**
+   * 1.x's StateSync: unpins every pin whose `expire_at` has passed, on the one member closest to
+   * its CID (so it is unpinned once, not by every peer). Resolves with how many it unpinned.
+   */
+  async sync(signal: AbortSignal): Promise<number> {
+    const members = await this.#consensus.peers({ signal })
+    const now = this.#clock.now()
+    let unpinned = 0
+    for await (const pin of this.#consensus.state().list({ signal })) {
+      if (pin.expireAt === null || pin.expireAt >= now) continue
+      if (!isClosest(pin.cid, this.#peerId, members)) continue
+      this.#logger.info('unpinning an expired pin', {
+        cid: pin.cid.toString(),
+        expiredAt: new Date(pin.expireAt).toISOString(),
+      })
+      try {
+        await this.#consensus.logUnpin(pin.cid.toString(), { signal })
+        unpinned++
+      } catch (error) {
+        signal.throwIfAborted()
+        this.#logger.error('could not unpin an expired pin', {
+          cid: pin.cid.toString(),
+          error: messageOf(error),
+        })
+      }
+    }
+    return unpinned
+  }
 }

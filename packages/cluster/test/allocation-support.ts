@@ -16,7 +16,8 @@ import {
 } from '@pinraft/pintracker/testing'
 import { ManualClock } from '@pinraft/raft-core'
 import type { PinInput } from '@pinraft/state-pinset'
-import { Cluster, type ClusterConsensus, type ClusterInit } from '../src/cluster.ts'
+import { Cluster } from '../src/cluster.ts'
+import type { ClusterConsensus, ClusterInit } from '../src/components.ts'
 import { startLoopbackHosts } from './support.ts'
 
 /** A MemoryConsensus view with what the cluster needs for allocation: a leader and rmPeer. */
