@@ -1,37 +1,27 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { backupAndClean, type Consensus, createConsensus } from '@pinraft/consensus'
-import { type PeerMultiaddr, parsePeerMultiaddr } from '@pinraft/pstoremgr'
 import { loadIdentity } from '../config/identity.ts'
 import {
   loadServiceConfiguration,
   type ServiceConfiguration,
 } from '../config/service-configuration.ts'
-import { AddressInUseError, JoinError, UsageError } from '../errors.ts'
+import { AddressInUseError } from '../errors.ts'
 import type { ApiContext } from '../http/api-context.ts'
-import { idJson } from '../http/id-json.ts'
 import { LastErrorRecorder } from '../http/last-error.ts'
 import { createPeerMetrics } from '../http/metrics.ts'
-import { localRaftStatus } from '../http/raft-status-json.ts'
 import { type ApiServer, startApiServer } from '../http/server.ts'
 import { type Logger, libraryLogger } from '../logging/logger.ts'
 import { serviceVersion } from '../version.ts'
 import { BandwidthMeter } from './bandwidth-meter.ts'
 import { createIpfsConnector, ipfsIdJson } from './ipfs-node.ts'
 import { startIpfsServices } from './ipfs-services.ts'
+import { join, parseBootstrap } from './join.ts'
 import { createServiceLibp2p, type ServiceLibp2p } from './libp2p-node.ts'
 import { type FolderLock, lockFolder } from './lock-file.ts'
-import {
-  learnMemberAddresses,
-  type MemberAddressesComponents,
-  startMemberAddressExchange,
-} from './member-addresses.ts'
+import { followPeerset } from './peerset-following.ts'
 import { startPinning } from './pinning.ts'
-import {
-  handleServiceProtocol,
-  requestId,
-  requestJoin,
-  requestRaftStatus,
-} from './service-protocol.ts'
+import { serviceHandlers } from './service-handlers.ts'
+import { handleServiceProtocol, requestId, requestRaftStatus } from './service-protocol.ts'
 import { watchTransport } from './transport-watch.ts'
 
 export interface DaemonOptions {
@@ -60,43 +50,6 @@ export interface Daemon {
   readonly stopped: Promise<void>
   /** HTTP, then consensus, then libp2p, then the lock. Calling it again returns the same promise. */
   stop(): Promise<void>
-}
-
-function parseBootstrap(addresses: readonly string[]): PeerMultiaddr[] {
-  return addresses.map((address) => {
-    let parsed: PeerMultiaddr
-    try {
-      parsed = parsePeerMultiaddr(address, { source: '--bootstrap' })
-    } catch (error) {
-      throw new UsageError((error as Error).message)
-    }
-    if (parsed.peerId === undefined) {
-      throw new UsageError(
-        `--bootstrap ${address} names no peer: give the full multiaddress of a running peer, ending in /p2p/<peer-id> (\`pinraft id\` on that peer prints it)`,
-      )
-    }
-    return parsed
-  })
-}
-
-function joinFailure(
-  reason: string,
-  peerId: string,
-  bootstrap: readonly string[],
-  backup: string | null,
-): JoinError {
-  return new JoinError(
-    [
-      `could not join the cluster: ${reason}`,
-      'To fix it:',
-      `  - check that a peer is running at ${bootstrap.join(', ')} and that this machine can reach it (firewall, address, port);`,
-      '  - check that both peers have the same cluster.secret in service.json (peers with different secrets cannot connect at all);',
-      '  - check that the cluster has a leader (`pinraft peers ls` on that peer).',
-      `Then run \`pinraft daemon --bootstrap ${bootstrap.join(',')}\` again.`,
-      `If this peer (${peerId}) was added but could not catch up, start it again with --bootstrap: the leader re-adds a member without Raft state as staging and sends it a snapshot.`,
-      ...(backup === null ? [] : [`The previous Raft state of this peer was moved to ${backup}.`]),
-    ].join('\n'),
-  )
 }
 
 /**
@@ -295,57 +248,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
     await handleServiceProtocol(
       libp2p,
-      {
-        join: async (peerId, callOptions) => {
-          await consensus.addPeer(peerId, callOptions)
-          const members = (await consensus.peers()).filter((member) => member !== peerId)
-          const known = await Promise.all(
-            members.map(async (member) => {
-              if (member === identity.peerId) return selfAddresses()
-              const addresses = await peerAddresses(member)
-              if (
-                addresses.length > 0 ||
-                libp2p.getConnections(peerIdFromString(member)).length === 0
-              )
-                return addresses
-              // Connected but with no address in the peer store: the member says where it
-              // listens, so that the joining peer can reach it.
-              const timeout = AbortSignal.timeout(configuration.raft.networkTimeout)
-              return remoteId(member, {
-                signal:
-                  callOptions.signal === undefined
-                    ? timeout
-                    : AbortSignal.any([callOptions.signal, timeout]),
-              })
-                .then((id) => id.addresses)
-                .catch(() => [])
-            }),
-          )
-          return known.flat()
-        },
-        // What `GET /id` answers locally, so remote entries of `GET /peers` carry the same
-        // fields (their `cluster_peers_addresses` too), as in IPFS Cluster.
-        id: async () => {
-          const members = await consensus.peers()
-          return idJson({
-            id: identity.peerId,
-            addresses: selfAddresses(),
-            cluster_peers: members,
-            cluster_peers_addresses: (
-              await Promise.all(
-                members
-                  .filter((member) => member !== identity.peerId)
-                  .map((member) => peerAddresses(member)),
-              )
-            ).flat(),
-            version: serviceVersion,
-            ipfs: await ipfs.context.id(),
-            peername: configuration.cluster.peername,
-          })
-        },
-        raftStatus: async () =>
-          localRaftStatus(consensus, configuration.cluster.peername, lastError.last()),
-      },
+      serviceHandlers({
+        libp2p,
+        consensus,
+        peerId: identity.peerId,
+        peername: configuration.cluster.peername,
+        networkTimeout: configuration.raft.networkTimeout,
+        lastError,
+        selfAddresses,
+        peerAddresses,
+        remoteId,
+        ipfsId: () => ipfs.context.id(),
+      }),
       configuration.raft.networkTimeout + configuration.raft.waitForLeaderTimeout,
       logger.child({ component: 'service' }),
     )
@@ -354,47 +268,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await join(libp2p, consensus, bootstrap, options, backup, identity.peerId)
     }
 
-    // Members that cannot dial each other (a join answered before a member was known) learn
-    // the addresses from the members they are connected to: once before this peer says it is
-    // ready, then every 10 s and soon after each member is added.
-    const memberAddresses: MemberAddressesComponents = {
+    const peerset = await followPeerset({
+      libp2p,
+      consensus,
       peerId: identity.peerId,
-      members: (callOptions) => consensus.peers(callOptions),
-      knownAddresses: (peerId) => pstore.peerAddresses(peerId).catch(() => []),
-      connected: (peerId) => libp2p.getConnections(peerId).length > 0,
-      requestId: (peerId, callOptions) => requestId(libp2p, peerId, callOptions),
-      importAddresses: async (addresses, callOptions) => {
-        await pstore.importPeers(addresses, { connect: true, signal: callOptions.signal })
-      },
+      networkTimeout: configuration.raft.networkTimeout,
       logger,
-    }
-    await learnMemberAddresses(memberAddresses, {
-      signal: AbortSignal.timeout(configuration.raft.networkTimeout),
-      callTimeout: configuration.raft.networkTimeout,
-    }).catch((error: unknown) =>
-      logger.debug({ err: error }, "could not learn the members' addresses before starting"),
-    )
-    const addressExchange = startMemberAddressExchange(memberAddresses, {
-      interval: 10_000,
-      callTimeout: configuration.raft.networkTimeout,
     })
-    cleanups.push(async () => addressExchange.stop())
-    const kickAddressExchange = () => addressExchange.kick()
-    consensus.addEventListener('peer:add', kickAddressExchange)
-
-    // The peerstore file follows the peerset (IPFS Cluster saves it on every change).
-    const savePeerstore = () => {
-      void consensus
-        .peers()
-        .then((peers) => pstore.savePeerstoreForPeers(peers.map((peer) => peerIdFromString(peer))))
-        .catch((error: unknown) => {
-          // Stopping: the file was saved by the peerstore manager's own stop.
-          if ((error as Error).name === 'ConsensusShutdownError') return
-          logger.warn({ err: error }, 'could not save the peerstore file')
-        })
-    }
-    consensus.addEventListener('peer:add', savePeerstore)
-    consensus.addEventListener('peer:remove', savePeerstore)
+    cleanups.push(async () => peerset.stop())
 
     const metrics = createPeerMetrics(consensus, { transport: libp2p.services.raft })
     cleanups.push(async () => metrics.stop())
@@ -462,7 +343,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
     void consensus.ready().then(
       () => {
-        savePeerstore()
+        peerset.savePeerstore()
         logger.info({ peerId: identity.peerId, api: server.url }, '** pinraft peer is READY **')
       },
       () => {},
@@ -471,98 +352,5 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   } catch (error) {
     await unwind()
     throw error
-  }
-}
-
-/** Asks to join, waiting its turn while the leader is adding another peer (one at a time). */
-async function requestJoinInTurn(
-  libp2p: ServiceLibp2p,
-  target: PeerMultiaddr['multiaddr'],
-  consensus: Consensus,
-  deadline: AbortSignal,
-  logger: Logger,
-): Promise<string[]> {
-  for (;;) {
-    try {
-      return await requestJoin(libp2p, target, {
-        signal: deadline,
-        freshState: consensus.status().freshState,
-      })
-    } catch (error) {
-      if ((error as Error).name !== 'JoinInProgressError' || deadline.aborted) throw error
-      logger.info({ reason: (error as Error).message }, 'another peer is joining: waiting my turn')
-      await new Promise((resolve) => setTimeout(resolve, 1000))
-    }
-  }
-}
-
-async function join(
-  libp2p: ServiceLibp2p,
-  consensus: Consensus,
-  bootstrap: readonly PeerMultiaddr[],
-  options: DaemonOptions,
-  backup: string | null,
-  peerId: string,
-): Promise<void> {
-  const { logger } = options
-  const deadline = AbortSignal.timeout(options.joinTimeout)
-  const texts = bootstrap.map((entry) => entry.multiaddr.toString())
-  const reasons: string[] = []
-  let added = false
-  for (const entry of bootstrap) {
-    try {
-      logger.info({ bootstrap: entry.multiaddr.toString() }, 'asking to join the cluster')
-      const members = await requestJoinInTurn(libp2p, entry.multiaddr, consensus, deadline, logger)
-      added = true
-      // Connecting to every member lets each learn this peer's addresses (identify), so that
-      // any of them can reach it once it leads.
-      const result = await libp2p.services.pstore.importPeers(members, { connect: true })
-      for (const failure of result.failures) {
-        logger.warn(
-          { address: failure.multiaddr, error: failure.error.message },
-          'could not connect to a member',
-        )
-      }
-      break
-    } catch (error) {
-      reasons.push(`${entry.multiaddr.toString()}: ${(error as Error).message}`)
-      if (deadline.aborted) break
-    }
-  }
-  if (!added) {
-    throw joinFailure(
-      `no bootstrap peer added this peer (${reasons.join('; ') || 'timed out'})`,
-      peerId,
-      texts,
-      backup,
-    )
-  }
-  logger.info('added to the cluster; catching up with the leader')
-  // A large snapshot or log takes a while: say how far it got at once, then every few seconds.
-  const report = () => {
-    const status = consensus.status()
-    logger.info(
-      {
-        appliedIndex: status.appliedIndex,
-        commitIndex: status.commitIndex,
-        pins: status.pins,
-        leader: status.leader,
-      },
-      `catching up with the leader: applied ${status.appliedIndex} of ${status.commitIndex} (${status.pins} pins so far)`,
-    )
-  }
-  report()
-  const progress = setInterval(report, 5000)
-  try {
-    await consensus.ready({ signal: deadline })
-  } catch {
-    throw joinFailure(
-      `this peer was added but did not become a voter caught up with the leader within ${options.joinTimeout / 1000}s`,
-      peerId,
-      texts,
-      backup,
-    )
-  } finally {
-    clearInterval(progress)
   }
 }
