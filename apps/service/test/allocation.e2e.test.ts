@@ -100,8 +100,13 @@ async function content(peer: Peer, text: string): Promise<string> {
   return (JSON.parse(lines.at(-1)!) as { cid: string }).cid
 }
 
+/**
+ * The pin's allocations as `peer` reads them, linearizably: a peer other than the one that took
+ * the pin learns the commit with the leader's next message (or after commit_timeout), as in
+ * IPFS Cluster, so a local read there could come a few milliseconds early.
+ */
 async function allocations(peer: Peer, cid: string): Promise<string[] | null> {
-  const response = await call(peer, 'GET', `/allocations/${cid}`)
+  const response = await call(peer, 'GET', `/allocations/${cid}?consistent=true`)
   if (response.status === 404) return null
   return ((await response.json()) as PinJson).allocations.map(nameOf).sort()
 }

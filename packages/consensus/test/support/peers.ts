@@ -83,10 +83,13 @@ export class TestCluster {
     newCluster?: boolean
     logger?: Logger
     progressLogInterval?: number
+    /** Runs on the new node before consensus starts on it (to observe its Raft transport). */
+    onLibp2p?: (libp2p: ConsensusLibp2p) => void
   }): Promise<TestPeer> {
     const key = options.key ?? (await generateKeyPair('Ed25519'))
     const folder = options.folder ?? (await this.folder())
     const libp2p = await this.node(key)
+    options.onLibp2p?.(libp2p)
     await this.introduce(libp2p)
     const configuration = resolveRaftConfiguration(
       { ...fastRaft, init_peerset: options.initPeerset ?? [], ...options.raft },
@@ -136,14 +139,23 @@ export class TestCluster {
   }
 
   /** Starts `count` peers that bootstrap together through init_peerset. */
-  async bootstrap(count: number, raft?: RaftConfigurationJson): Promise<TestPeer[]> {
+  async bootstrap(
+    count: number,
+    raft?: RaftConfigurationJson,
+    onLibp2p?: (libp2p: ConsensusLibp2p) => void,
+  ): Promise<TestPeer[]> {
     const keys = await Promise.all(Array.from({ length: count }, () => generateKeyPair('Ed25519')))
     const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
     const ids = keys.map((key) => peerIdFromPrivateKey(key).toString())
     const peers: TestPeer[] = []
     for (const key of keys) {
       peers.push(
-        await this.start({ key, initPeerset: ids, ...(raft === undefined ? {} : { raft }) }),
+        await this.start({
+          key,
+          initPeerset: ids,
+          ...(raft === undefined ? {} : { raft }),
+          ...(onLibp2p === undefined ? {} : { onLibp2p }),
+        }),
       )
     }
     await Promise.all(
